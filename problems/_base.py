@@ -1,0 +1,186 @@
+"""The problem protocol shared by every family.
+
+A problem is an immutable JAX pytree (a frozen dataclass registered with
+``jax.tree_util.register_dataclass``). Its array-valued fields are pytree *data*, so
+one compiled run serves every instance of a family with the same shapes; its ``name``,
+``dim`` and ``n`` are *static* metadata.
+
+The stochastic oracle is split in two so that a method can reuse or redraw a batch:
+
+* ``sample(key, size)`` draws the randomness :math:`\\xi = (\\xi_1, \\dots, \\xi_{size})`
+  of ``size`` samples (indices drawn without replacement for a finite sum, noise
+  vectors for an additive-noise oracle), with a leading axis of length ``size``;
+* ``stochastic_grad(x, xi, mask)`` evaluates the mini-batch gradient
+  :math:`g(x;\\xi) = \\frac1b \\sum_{i:\\,mask_i} \\nabla f_{\\xi_i}(x)`, :math:`b=\\sum_i mask_i`.
+
+Masking is what keeps the batch size a *data* hyper-parameter: a run draws
+``size = b_max`` samples and averages the first ``b`` of them. For a finite sum the first
+``b`` of a uniformly random ordering are a uniform batch without replacement, so every
+masked batch has exactly the law of a batch of size ``b``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, TypeVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+Array = jax.Array
+T = TypeVar("T")
+
+
+def static_field(**kwargs: Any) -> Any:
+    """A dataclass field treated as static metadata when the problem passes through ``jit``."""
+    return dataclasses.field(metadata={"static": True}, **kwargs)
+
+
+def pytree_dataclass(cls: type[T]) -> type[T]:
+    """Make ``cls`` a frozen, keyword-only dataclass registered as a JAX pytree.
+
+    Fields declared with :func:`static_field` become static metadata (part of the
+    compilation cache key); every other field is a pytree leaf or subtree.
+    """
+    cls = dataclasses.dataclass(frozen=True, kw_only=True)(cls)
+    return jax.tree_util.register_dataclass(cls)
+
+
+@pytree_dataclass
+class Minimum:
+    """A known local minimizer :math:`x^\\star` with its Hessian, value and label.
+
+    Attributes:
+        x: the minimizer, shape ``(dim,)``.
+        hessian: :math:`\\nabla^2 f(x^\\star)`, shape ``(dim, dim)``.
+        value: :math:`f(x^\\star)`.
+        label: ``"sharp"``, ``"flat"``, ``"global"`` or another short name.
+    """
+
+    x: Array
+    hessian: Array
+    value: Array
+    label: str = static_field(default="global")
+
+    @property
+    def sharpness(self) -> float:
+        """:math:`\\lambda_{\\max}(\\nabla^2 f(x^\\star))`, computed with a dense ``eigvalsh``."""
+        return float(np.linalg.eigvalsh(np.asarray(self.hessian))[-1])
+
+
+@pytree_dataclass
+class Problem:
+    """Base class of all problems: exact constants, known minima and a split oracle.
+
+    Attributes:
+        x0: default starting point, shape ``(dim,)``.
+        L: smoothness constant, :math:`\\|\\nabla f(x)-\\nabla f(y)\\| \\le L\\|x-y\\|`.
+        mu: strong-convexity (or PL) constant, ``nan`` when the problem has none.
+        f_star: :math:`\\inf f`.
+        sigma2: per-sample gradient variance as a trace,
+            :math:`\\mathbb E\\|\\nabla f_\\xi(x)-\\nabla f(x)\\|^2 \\le \\sigma^2`; each family documents
+            whether it is a global bound or the value at the minimizer.
+        minima: the known minimizers.
+        name: the family's registry name (static).
+        dim: the dimension :math:`d` (static).
+        n: number of components of a finite sum, ``None`` for a streaming oracle (static).
+    """
+
+    x0: Array
+    L: Array
+    mu: Array
+    f_star: Array
+    sigma2: Array
+    minima: tuple[Minimum, ...]
+    name: str = static_field()
+    dim: int = static_field()
+    n: int | None = static_field(default=None)
+
+    # ---- the oracle: families override these -------------------------------------------
+    def value(self, x: Array) -> Array:
+        """:math:`f(x)`."""
+        raise NotImplementedError
+
+    def grad(self, x: Array) -> Array:
+        """The exact gradient :math:`\\nabla f(x)`."""
+        raise NotImplementedError
+
+    def sample(self, key: Array, size: int) -> Any:
+        """Draw the randomness of ``size`` samples (a pytree with leading axis ``size``)."""
+        raise NotImplementedError
+
+    def sample_grad(self, x: Array, xi_i: Any) -> Array:
+        """The gradient :math:`\\nabla f_{\\xi_i}(x)` of one sample."""
+        raise NotImplementedError
+
+    # ---- shared machinery -----------------------------------------------------------------
+    def stochastic_grad(self, x: Array, xi: Any, mask: Array | None = None) -> Array:
+        """Mini-batch gradient :math:`g(x;\\xi)=\\frac1b\\sum_{i:\\,mask_i}\\nabla f_{\\xi_i}(x)`.
+
+        Args:
+            x: the point, shape ``(dim,)``.
+            xi: randomness from :meth:`sample`, leading axis ``size``.
+            mask: boolean or 0/1 weights of shape ``(size,)``; ``None`` uses every sample.
+
+        Returns:
+            The average of the selected per-sample gradients, shape ``(dim,)``.
+        """
+        grads = jax.vmap(self.sample_grad, in_axes=(None, 0))(x, xi)
+        return masked_mean(grads, mask)
+
+    def hessian(self, x: Array) -> Array:
+        """:math:`\\nabla^2 f(x)` by forward-over-reverse differentiation of :meth:`grad`."""
+        return jax.jacfwd(self.grad)(x)
+
+    def distance_to_minimum(self, x: Array) -> Array:
+        """:math:`\\min_j \\|x - x^\\star_j\\|` over the known minima."""
+        return jnp.min(self._distances(x))
+
+    def basin(self, x: Array) -> Array:
+        """Index into :attr:`minima` of the basin ``x`` lies in.
+
+        The default is the nearest known minimizer; families whose basins of
+        attraction are known exactly override it.
+        """
+        return jnp.argmin(self._distances(x)).astype(jnp.int32)
+
+    def _distances(self, x: Array) -> Array:
+        xs = jnp.stack([m.x for m in self.minima])
+        return jnp.linalg.norm(xs - x[None, :], axis=-1)
+
+    @property
+    def constants(self) -> dict[str, float | int | None]:
+        """The exact constants as plain Python numbers (for reports and JSON)."""
+        return {
+            "L": float(self.L),
+            "mu": None if np.isnan(float(self.mu)) else float(self.mu),
+            "f_star": float(self.f_star),
+            "sigma2": float(self.sigma2),
+            "dim": int(self.dim),
+            "n": self.n,
+        }
+
+
+def masked_mean(values: Array, mask: Array | None) -> Array:
+    """Mean of ``values`` over its leading axis, restricted to entries where ``mask`` is set.
+
+    :math:`\\frac{\\sum_i m_i v_i}{\\sum_i m_i}`; with ``mask=None`` the plain mean.
+    """
+    if mask is None:
+        return jnp.mean(values, axis=0)
+    w = jnp.asarray(mask, dtype=values.dtype)
+    return jnp.tensordot(w, values, axes=1) / jnp.sum(w)
+
+
+def prefix_mask(size: int, count: Array) -> Array:
+    """Boolean mask of length ``size`` selecting the first ``count`` entries."""
+    return jnp.arange(size) < count
+
+
+def as_float(value: Any, name: str) -> np.float64:
+    """Convert a constant to ``float64``, refusing NaN and infinities with a named error."""
+    v = np.float64(value)
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return v
