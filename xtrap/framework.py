@@ -1,0 +1,194 @@
+"""The unified extrapolation framework (THEORY.md §1.2): one update with orthogonal parts.
+
+.. math::
+    u_t^k = x_t + \\delta_t^k,\\qquad h_t=\\frac1K\\sum_{k=1}^K g(u_t^k;\\xi_t^k),\\qquad
+    x_{t+1} = \\mathrm{base}(x_t, h_t; \\eta_t, \\beta)
+
+with the perturbation :math:`\\delta_t^k` set by the *direction rule*:
+
+=========  ====================================================================
+none       :math:`0` (mini-batch SGD with global batch :math:`Kb`)
+local      :math:`-\\gamma_t\\,g(x_t;\\xi_t'^k)` (EXTRAP-SGD: each worker its own batch)
+global     :math:`-\\gamma_t\\frac1K\\sum_j g(x_t;\\xi_t'^j)` (a second all-reduce)
+past       :math:`-\\gamma_t\\,h_{t-1}` (averaged) or :math:`-\\gamma_t h_{t-1}^k` (own); :math:`\\delta_0=0`
+gaussian   :math:`-\\gamma_t Z_t^k`, :math:`Z\\sim N(0,I_d)`; ``ball``: :math:`\\mathrm{Unif}(B_d)`; ``sphere``: :math:`\\mathrm{Unif}(S^{d-1})`
+sam        :math:`+\\rho\\,g/\\|g\\|`, :math:`g=g(x_t;\\xi_t'^k)` (0 when :math:`g=0`)
+usam       :math:`+\\rho\\,g(x_t;\\xi_t'^k)`
+=========  ====================================================================
+
+Base updates (PyTorch forms, THEORY.md §1.5), :math:`m_0=0`:
+sgd :math:`x_{t+1}=x_t-\\eta_t h_t`; heavy ball :math:`m_{t+1}=\\beta m_t+h_t,\\ x_{t+1}=x_t-\\eta_t m_{t+1}`;
+Nesterov :math:`m_{t+1}=\\beta m_t+h_t,\\ x_{t+1}=x_t-\\eta_t(h_t+\\beta m_{t+1})`.
+
+Randomness (the contract the reference tests rely on): ``key`` splits into
+``(k_extrap, k_update, k_noise)``; worker ``k`` uses the ``k``-th of ``split(k_update, K_max)`` to
+draw its update batch, likewise for the extrapolation batch and the noise. With
+``same_batch`` the extrapolation batch *is* the update batch. Hence :math:`\\gamma=0` gives
+exactly the trajectory of SGD under the same key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from problems import ParameterError, Problem, masked_mean
+
+from .hyper import Hyper
+
+Array = jax.Array
+DIRECTIONS = ("none", "local", "global", "past", "gaussian", "ball", "sphere", "sam", "usam")
+NOISE_LAWS = ("gaussian", "ball", "sphere")
+BASES = ("sgd", "heavy_ball", "nesterov")
+_NEEDS_EXTRAP_BATCH = ("local", "global", "sam", "usam")
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """The static structure of a method (changing it recompiles; hyper-parameters do not).
+
+    Attributes:
+        direction: one of :data:`DIRECTIONS`.
+        base: ``"sgd"``, ``"heavy_ball"`` or ``"nesterov"``.
+        same_batch: evaluate :math:`g(u_t^k;\\cdot)` on the extrapolation batch (else a fresh one).
+        past_source: ``"averaged"`` (:math:`h_{t-1}`) or ``"local"`` (:math:`h^k_{t-1}`) for ``past``.
+        exact: use the exact gradient :math:`\\nabla f` everywhere (deterministic GD, EG, SAM...).
+    """
+
+    direction: str = "none"
+    base: str = "sgd"
+    same_batch: bool = False
+    past_source: str = "averaged"
+    exact: bool = False
+
+    def __post_init__(self) -> None:
+        for name, value, allowed in (("direction", self.direction, DIRECTIONS), ("base", self.base, BASES),
+                                     ("past_source", self.past_source, ("averaged", "local"))):
+            if value not in allowed:
+                raise ParameterError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+        if self.same_batch and self.direction not in _NEEDS_EXTRAP_BATCH:
+            raise ParameterError(
+                f"same_batch needs a direction that draws an extrapolation batch "
+                f"({', '.join(_NEEDS_EXTRAP_BATCH)}); got direction {self.direction!r}")
+
+
+class State(NamedTuple):
+    """Optimizer state: iterate, momentum buffer, last per-worker update gradients, step."""
+
+    x: Array
+    buf: Array
+    past: Array
+    t: Array
+
+
+class Draws(NamedTuple):
+    """The randomness of one step: per-worker extrapolation batch, update batch and noise."""
+
+    xi_extrap: Any
+    xi_update: Any
+    noise: Any
+
+
+def init(x0: Array, max_workers: int = 1) -> State:
+    """The initial state: :math:`x_0`, :math:`m_0=0`, :math:`h_{-1}=0`, :math:`t=0`."""
+    x0 = jnp.asarray(x0)
+    return State(x=x0, buf=jnp.zeros_like(x0), past=jnp.zeros((max_workers,) + x0.shape, x0.dtype),
+                 t=jnp.zeros((), jnp.int32))
+
+
+def draw(config: Config, problem: Problem, key: Array, max_batch: int, max_workers: int) -> Draws:
+    """Draw one step's randomness for ``max_workers`` workers of ``max_batch`` samples each."""
+    k_ext, k_upd, k_noise = jax.random.split(key, 3)
+
+    def batches(k: Array) -> Any:
+        return jax.vmap(lambda kk: problem.sample(kk, max_batch))(jax.random.split(k, max_workers))
+
+    xi_update = xi_extrap = None
+    if not config.exact:
+        xi_update = batches(k_upd)
+    if config.direction in _NEEDS_EXTRAP_BATCH and not config.exact:
+        xi_extrap = xi_update if config.same_batch else batches(k_ext)
+    noise = None
+    if config.direction in NOISE_LAWS:
+        noise = sample_noise(k_noise, config.direction, (max_workers, problem.dim), problem.x0.dtype)
+    return Draws(xi_extrap, xi_update, noise)
+
+
+def sample_noise(key: Array, law: str, shape: tuple[int, int], dtype: Any) -> Array:
+    """i.i.d. rows from :math:`N(0,I_d)`, :math:`\\mathrm{Unif}(B_d)` or :math:`\\mathrm{Unif}(S^{d-1})`.
+
+    Ball and sphere use the normalised Gaussian direction; the ball radius is :math:`U^{1/d}`.
+    """
+    k_dir, k_rad = jax.random.split(key)
+    z = jax.random.normal(k_dir, shape, dtype)
+    if law == "gaussian":
+        return z
+    unit = z / jnp.linalg.norm(z, axis=-1, keepdims=True)
+    if law == "sphere":
+        return unit
+    u = jax.random.uniform(k_rad, shape[:-1] + (1,), dtype)
+    return unit * u ** (1.0 / shape[-1])
+
+
+def apply(config: Config, state: State, problem: Problem, draws: Draws, hyper: Hyper) -> State:
+    """One framework step from given randomness (see the module docstring for the rule)."""
+    x, t = state.x, state.t
+    max_workers = state.past.shape[0]
+    leaves = jax.tree_util.tree_leaves(draws.xi_update)
+    max_batch = leaves[0].shape[1] if leaves else 1
+    bmask = jnp.arange(max_batch) < hyper.batch
+    kmask = jnp.arange(max_workers) < hyper.workers
+    eta = hyper.lr(t)
+    gamma = eta if hyper.extrap_lr is None else hyper.extrap_lr(t)
+
+    def grad_at(point: Array, xi: Any) -> Array:
+        if config.exact:
+            return problem.grad(point)
+        return problem.stochastic_grad(point, xi, bmask)
+
+    d = config.direction
+    if d == "none":
+        points = jnp.broadcast_to(x, (max_workers,) + x.shape)
+    elif d == "global":
+        g_x = _per_worker(grad_at, x, draws.xi_extrap, max_workers)
+        points = jnp.broadcast_to(x - gamma * masked_mean(g_x, kmask), (max_workers,) + x.shape)
+    elif d in ("local", "sam", "usam"):
+        g_x = _per_worker(grad_at, x, draws.xi_extrap, max_workers)
+        if d == "local":
+            points = x - gamma * g_x
+        elif d == "usam":
+            points = x + hyper.rho * g_x
+        else:
+            norm = jnp.linalg.norm(g_x, axis=-1, keepdims=True)
+            points = x + hyper.rho * jnp.where(norm > 0, g_x / jnp.where(norm > 0, norm, 1.0), 0.0)
+    elif d == "past":
+        points = x - gamma * state.past
+    else:  # noise laws
+        points = x - gamma * draws.noise
+    h_k = jax.vmap(grad_at)(points, draws.xi_update) if not config.exact else jax.vmap(problem.grad)(points)
+    h = masked_mean(h_k, kmask)
+
+    past = jnp.broadcast_to(h, h_k.shape) if config.past_source == "averaged" else h_k
+    if config.base == "sgd":
+        buf, x_new = state.buf, x - eta * h
+    else:
+        buf = hyper.momentum * state.buf + h
+        x_new = x - eta * (buf if config.base == "heavy_ball" else h + hyper.momentum * buf)
+    return State(x=x_new, buf=buf, past=past, t=t + 1)
+
+
+def _per_worker(grad_at: Any, x: Array, xi: Any, max_workers: int) -> Array:
+    """:math:`g(x;\\xi^k)` for every worker ``k`` (the exact gradient, broadcast, if ``xi`` is None)."""
+    if xi is None:
+        return jnp.broadcast_to(grad_at(x, None), (max_workers,) + x.shape)
+    return jax.vmap(grad_at, in_axes=(None, 0))(x, xi)
+
+
+def step(config: Config, state: State, problem: Problem, key: Array, hyper: Hyper,
+         max_batch: int) -> State:
+    """:func:`draw` then :func:`apply`: one step of the method under ``key``."""
+    draws = draw(config, problem, key, max_batch, state.past.shape[0])
+    return apply(config, state, problem, draws, hyper)
