@@ -158,16 +158,17 @@ def apply(config: Config, state: State, problem: Problem, draws: Draws, hyper: H
     elif d in ("local", "sam", "usam"):
         g_x = _per_worker(grad_at, x, draws.xi_extrap, max_workers)
         if d == "local":
-            points = x - gamma * g_x
+            points = x[None, :] - gamma * g_x
         elif d == "usam":
-            points = x + hyper.rho * g_x
+            points = x[None, :] + hyper.rho * g_x
         else:
             norm = jnp.linalg.norm(g_x, axis=-1, keepdims=True)
-            points = x + hyper.rho * jnp.where(norm > 0, g_x / jnp.where(norm > 0, norm, 1.0), 0.0)
+            unit = jnp.where(norm > 0, g_x / jnp.where(norm > 0, norm, 1.0), 0.0)
+            points = x[None, :] + hyper.rho * unit
     elif d == "past":
-        points = x - gamma * state.past
+        points = x[None, :] - gamma * state.past
     else:  # noise laws
-        points = x - gamma * draws.noise
+        points = x[None, :] - gamma * draws.noise
     h_k = jax.vmap(grad_at)(points, draws.xi_update) if not config.exact else jax.vmap(problem.grad)(points)
     h = masked_mean(h_k, kmask)
 
