@@ -86,7 +86,7 @@ def _check(name: str, value: Any, ok: Any, expected: str) -> None:
     bad = ~np.asarray(ok(v.astype(np.float64)))
     if np.any(bad) or np.any(~np.isfinite(v.astype(np.float64))):
         given = v[bad] if np.any(bad) else v[~np.isfinite(v.astype(np.float64))]
-        raise ParameterError(f"{name} must be {expected}; got {given.reshape(-1)[0]!r}")
+        raise ParameterError(f"{name} must be {expected}; got {given.reshape(-1)[0].item()!r}")
 
 
 def validate(h: Hyper) -> None:
@@ -97,7 +97,7 @@ def validate(h: Hyper) -> None:
             if sched is not None:
                 val = np.asarray(getattr(sched, field), dtype=np.float64)
                 if np.any(val < 0) or np.any(np.isnan(val)):
-                    raise ParameterError(f"{name} schedule {field} must be >= 0; got {val.reshape(-1)[0]!r}")
+                    raise ParameterError(f"{name} schedule {field} must be >= 0; got {val.reshape(-1)[0].item()!r}")
     for name, sched in (("lr", h.lr), ("extrap_lr", h.extrap_lr)):
         if sched is not None:
             _check(f"{name} decay factor", sched.decay_factor, lambda v: (v > 0) & (v <= 1), "in (0, 1]")
@@ -143,13 +143,19 @@ def grid(h: Hyper) -> tuple[dict[str, np.ndarray], Hyper]:
     return axes, jax.tree_util.tree_unflatten(treedef, out)
 
 
+_SCHEDULE_DEFAULTS = {"warmup": 0.0, "decay_factor": 1.0, "decay_every": np.inf, "inverse_t0": np.inf}
+
+
 def scalar_view(h: Hyper) -> dict[str, Any]:
-    """A JSON-friendly description of ``h`` (lists for sweep axes)."""
+    """A strict-JSON description of ``h``: lists for sweep axes, schedule fields only when not default."""
     out: dict[str, Any] = {}
     for path, leaf in jax.tree_util.tree_leaves_with_path(h):
         name = ".".join(str(getattr(p, "name", p)) for p in path).removesuffix(".base")
         a = np.asarray(leaf)
-        out[name] = a.tolist()
+        field = name.rsplit(".", 1)[-1]
+        if "." in name and field in _SCHEDULE_DEFAULTS and np.all(a == _SCHEDULE_DEFAULTS[field]):
+            continue
+        out[name] = a.tolist() if np.all(np.isfinite(a)) else np.where(np.isfinite(a), a, None).tolist()
     if h.extrap_lr is None:
         out["extrap_lr"] = "lr"
     return out

@@ -1,0 +1,230 @@
+"""The ``xtrap`` command line: ``run``, ``problems``, ``methods``.
+
+Every command has ``--help`` and ``--json``. A bad argument prints one line on stderr and
+exits with status 2; nothing prints a traceback for a user's mistake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import math
+import sys
+import time
+from typing import Any, Sequence
+
+import numpy as np
+
+
+class CliError(Exception):
+    """A user error: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one readable line instead of usage + message
+        raise CliError(f"{self.prog.removeprefix('xtrap').strip() + ': ' if self.prog != 'xtrap' else ''}{message}")
+
+
+def _value(text: str) -> Any:
+    """Parse a command-line value: int, float, true/false, comma list of numbers, else the string."""
+    low = text.strip().lower()
+    if low in ("true", "yes", "on"):
+        return True
+    if low in ("false", "no", "off"):
+        return False
+    for conv in (int, float):
+        try:
+            return conv(text)
+        except ValueError:
+            pass
+    if "," in text:
+        parts = [_value(p) for p in text.split(",") if p.strip()]
+        if all(isinstance(p, (int, float)) and not isinstance(p, bool) for p in parts):
+            return parts
+    return text
+
+
+def _numbers(option: str) -> Any:
+    def parse(text: str) -> Any:
+        v = _value(text)
+        if isinstance(v, bool) or not isinstance(v, (int, float, list)):
+            if option == "--extrap-lr" and v == "lr":
+                return v
+            raise argparse.ArgumentTypeError(f"{option} expects a number or a comma list of numbers, got {text!r}")
+        return v
+    return parse
+
+
+def _params(pairs: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise CliError(f"--param expects KEY=VALUE, got {pair!r}")
+        k, v = pair.split("=", 1)
+        out[k.strip().replace("-", "_")] = _value(v)
+    return out
+
+
+def _build_parser() -> _Parser:
+    p = _Parser(prog="xtrap", description="Checkable theory of extrapolated SGD.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    r = sub.add_parser("run", help="run a method on a problem (sweeps: comma lists of values)",
+                       description="Run a method on a problem. A comma list (e.g. --lr 0.1,0.2) makes a sweep "
+                                   "axis. With --json, 'final' is one object, or a list of objects (one per grid "
+                                   "point, with its hyper-parameters) when anything is swept.")
+    r.add_argument("--problem", default="quadratic", help="problem name (see `xtrap problems`)")
+    r.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="problem parameter")
+    r.add_argument("--method", default="extrap_sgd", help="method name (see `xtrap methods`)")
+    for opt in ("--lr", "--extrap-lr", "--rho", "--momentum"):
+        r.add_argument(opt, type=_numbers(opt), default=None)
+    r.add_argument("--nesterov", action="store_true", help="Nesterov momentum (PyTorch form)")
+    r.add_argument("--law", default=None, help="noise law for noise_extrap: gaussian, ball, sphere")
+    r.add_argument("--same-batch", dest="same_batch", action="store_true", default=None,
+                   help="evaluate at the extrapolated point on the extrapolation batch")
+    r.add_argument("--fresh-batch", dest="same_batch", action="store_false", help="draw a fresh update batch")
+    r.add_argument("--workers", type=_numbers("--workers"), default=None)
+    r.add_argument("--batch", type=_numbers("--batch"), default=None)
+    r.add_argument("--steps", type=int, default=1000)
+    r.add_argument("--seeds", type=int, default=16)
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--dtype", default="float64", choices=("float64", "float32"))
+    r.add_argument("--out", default=None, help="save the full result (.npz) here")
+    r.add_argument("--json", action="store_true", help="print one JSON object")
+
+    pr = sub.add_parser("problems", help="list problems with their parameters and defaults")
+    pr.add_argument("--json", action="store_true")
+    me = sub.add_parser("methods", help="list methods with their options and defaults")
+    me.add_argument("--json", action="store_true")
+    return p
+
+
+def _method_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    names = {"lr": args.lr, "extrap_lr": args.extrap_lr, "rho": args.rho, "momentum": args.momentum,
+             "workers": args.workers, "batch": args.batch, "law": args.law, "same_batch": args.same_batch}
+    kw = {k: v for k, v in names.items() if v is not None}
+    if args.nesterov:
+        kw["nesterov"] = True
+    return kw
+
+
+def _stats(values: np.ndarray, diverged: np.ndarray) -> tuple[float | None, float | None]:
+    ok = values[~diverged]
+    if ok.size == 0:
+        return None, None
+    se = float(np.std(ok, ddof=1) / math.sqrt(ok.size)) if ok.size > 1 else 0.0
+    return float(np.mean(ok)), se
+
+
+def summarize(result: Any) -> list[dict[str, Any]]:
+    """Per grid point: means and standard errors over the non-diverged seeds of the final records."""
+    sweep = result.sweep_dims
+    shape = tuple(len(result.coords[d]) for d in sweep)
+    points = []
+    for idx in np.ndindex(*shape) if shape else [()]:
+        sub = result.sel(**dict(zip(sweep, idx)))
+        div = sub["diverged"].astype(bool)
+        entry: dict[str, Any] = {d: result.coords[d][i].item() for d, i in zip(sweep, idx)}
+        for name, key in (("loss", "loss"), ("grad_norm2", "grad_norm2"), ("dist", "dist")):
+            m, se = _stats(sub[key][..., -1], div)
+            entry[f"{name}_mean"], entry[f"{name}_se"] = m, se
+        m, se = _stats(sub["avg_grad_norm2"], div)
+        entry["avg_grad_norm2_mean"], entry["avg_grad_norm2_se"] = m, se
+        entry["diverged"] = int(div.sum())
+        entry["runs"] = int(div.size)
+        steps = sub["diverged_step"][div]
+        entry["first_diverged_step"] = int(steps.min()) if steps.size else None
+        points.append(entry)
+    return points
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import problems
+    import xtrap
+
+    t0 = time.perf_counter()
+    problem = problems.make(args.problem, **_params(args.param))
+    method = xtrap.make_method(args.method, **_method_kwargs(args))
+    progress = not args.json and sys.stderr.isatty()
+    result = xtrap.run(problem, method, steps=args.steps, seeds=args.seeds, seed=args.seed, dtype=args.dtype,
+                       out=args.out, progress=progress)
+    points = summarize(result)
+    payload = {
+        "problem": problem.name, "params": _params(args.param), "method": method.name,
+        "hyper": result.attrs["hyper"], "config": result.attrs["config"], "constants": problem.constants,
+        "steps": args.steps, "seeds": args.seeds, "final": points if result.sweep_dims else points[0],
+        "out": args.out, "seconds": time.perf_counter() - t0,
+    }
+    if args.json:
+        print(json.dumps(payload))
+        return 0
+    c = problem.constants
+    print(f"{problem.name}: L={c['L']:.6g} mu={c['mu']} f*={c['f_star']:.6g} sigma2={c['sigma2']:.6g} "
+          f"dim={c['dim']} n={c['n']}")
+    print(f"{method.name}: {result.attrs['config']}  steps={args.steps} seeds={args.seeds}")
+    header = list(result.sweep_dims) + ["loss f(x_T)", "||grad f(x_T)||^2", "avg ||grad||^2", "diverged"]
+    print("  ".join(f"{h:>18}" for h in header))
+    for pt in points:
+        cells = [f"{pt[d]:>18g}" for d in result.sweep_dims]
+        for key in ("loss", "grad_norm2", "avg_grad_norm2"):
+            m, se = pt[f"{key}_mean"], pt[f"{key}_se"]
+            cells.append(f"{'-':>18}" if m is None else f"{m:>9.4g} ± {se:<6.2g}")
+        first = f" (from step {pt['first_diverged_step']})" if pt["diverged"] else ""
+        cells.append(f"{pt['diverged']:>13d}/{pt['runs']:<4d}{first}")
+        print("  ".join(cells))
+    print(f"({payload['seconds']:.1f} s{', saved to ' + args.out if args.out else ''})")
+    return 0
+
+
+def _cmd_problems(args: argparse.Namespace) -> int:
+    import problems
+
+    items = [{"name": n, "description": problems.describe(n), "parameters": problems.parameters(n)}
+             for n in problems.names()]
+    if args.json:
+        print(json.dumps(items))
+    else:
+        for it in items:
+            params = " ".join(f"{k}={v}" for k, v in it["parameters"].items())
+            print(f"{it['name']:<16} {it['description']}\n{'':<16} {params}")
+    return 0
+
+
+def _cmd_methods(args: argparse.Namespace) -> int:
+    import xtrap
+
+    items = []
+    for name, ctor in xtrap.METHODS.items():
+        sig = inspect.signature(ctor)
+        doc = (inspect.getdoc(ctor) or "").splitlines()[0]
+        items.append({"name": name, "description": doc,
+                      "options": {k: p.default for k, p in sig.parameters.items()}})
+    if args.json:
+        print(json.dumps(items))
+    else:
+        for it in items:
+            opts = " ".join(f"{k}={v}" for k, v in it["options"].items())
+            print(f"{it['name']:<18} {it['description']}\n{'':<18} {opts}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``xtrap`` console script; returns the exit status."""
+    from problems import ParameterError
+
+    try:
+        args = _build_parser().parse_args(argv)
+        handler = {"run": _cmd_run, "problems": _cmd_problems, "methods": _cmd_methods}[args.command]
+        return handler(args)
+    except (CliError, ParameterError) as err:
+        print(f"xtrap: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("xtrap: interrupted (anything saved with --out is complete up to the last finished chunk)",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
