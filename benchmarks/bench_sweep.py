@@ -36,9 +36,44 @@ def quadratic_numpy(p: problems.Quadratic):
     def grad(x):
         return (x - xs) @ h
 
+    diagonal = np.all(s == np.diag(np.diag(s)))
+
     def batch_grad(x, rng, b):
-        eps = rng.standard_normal(x.shape[:-1] + (b, x.shape[-1])) @ s.T
+        z = rng.standard_normal(x.shape[:-1] + (b, x.shape[-1]))
+        eps = z * np.diag(s) if diagonal else z @ s.T  # isotropic noise: what anyone would write
         return grad(x) + eps.mean(axis=-2)
+
+    return value, grad, batch_grad
+
+
+def two_basin_numpy(p):
+    """NumPy oracle for the two-basin finite sum, from its documented formula (problems/two_basin.py):
+    f_i(x) = phi(x_1 - a_i) + c/2 ||x_2: - e_i||^2, phi(t) = eps t^2/2 - sum_j h_j exp(-k_j (t-c_j)^2 / (2 h_j)),
+    batches drawn without replacement."""
+    cen, k, h = (np.asarray(v) for v in (p.centers, p.curvatures, p.depths))
+    eps, c, a, e, n = float(p.confinement), float(p.c), np.asarray(p.shifts), np.asarray(p.offsets), p.n
+
+    def phi(t, order):
+        out = 0.5 * eps * t * t if order == 0 else eps * t
+        for j in range(2):
+            u = t - cen[j]
+            g = np.exp(-k[j] * u * u / (2 * h[j]))
+            out = out - h[j] * g if order == 0 else out + k[j] * u * g
+        return out
+
+    def value(x):  # (..., d)
+        r = x[..., None, 1:] - e
+        return np.mean(phi(x[..., :1] - a, 0) + 0.5 * c * np.sum(r * r, axis=-1), axis=-1)
+
+    def grad(x):
+        g1 = np.mean(phi(x[..., :1] - a, 1), axis=-1, keepdims=True)
+        return np.concatenate([g1, c * x[..., 1:]], axis=-1)
+
+    def batch_grad(x, rng, b):
+        lead = x.shape[:-1]
+        idx = rng.permuted(np.broadcast_to(np.arange(n), lead + (n,)), axis=-1)[..., :b]
+        g1 = np.mean(phi(x[..., :1] - a[idx], 1), axis=-1, keepdims=True)
+        return np.concatenate([g1, c * (x[..., 1:] - e[idx].mean(axis=-2))], axis=-1)
 
     return value, grad, batch_grad
 
@@ -68,6 +103,15 @@ def numpy_loop(oracle, x0, lr, seeds, steps, b, rng):
             x = x - lr * batch_grad(u, rng, b)
         finals.append(x)
     return np.array(finals)
+
+
+def check_oracle(problem, oracle) -> None:
+    """The NumPy oracle must compute the same function as the problem (else the race is unfair)."""
+    value, grad, _ = oracle
+    x = np.random.default_rng(3).standard_normal((5, problem.dim))
+    for xi in x:
+        assert np.isclose(value(xi), float(problem.value(xi)), rtol=1e-12, atol=1e-12)
+        assert np.allclose(grad(xi), np.asarray(problem.grad(xi)), rtol=1e-12, atol=1e-12)
 
 
 def bench(name, problem, oracle, lr, seeds, steps, batch, loop_seeds, loop=True):
@@ -108,7 +152,12 @@ def main() -> None:
 
     print(f"JAX {jax.__version__} on {jax.devices()[0].platform}; float64")
     q = problems.make("quadratic", dim=100, mu=0.01, L=1.0)
+    check_oracle(q, quadratic_numpy(q))
     bench("quadratic d=100", q, quadratic_numpy(q), 0.5, a.seeds, a.steps, a.batch, a.loop_seeds)
+    tb = problems.make("two-basin", offset=0.1)
+    check_oracle(tb, two_basin_numpy(tb))
+    bench(f"two-basin d={tb.dim}, n={tb.n}", tb, two_basin_numpy(tb), 0.5 / float(tb.L), a.seeds, a.steps,
+          a.batch, a.loop_seeds)
 
 if __name__ == "__main__":
     main()
