@@ -22,7 +22,8 @@ Nesterov :math:`m_{t+1}=\\beta m_t+h_t,\\ x_{t+1}=x_t-\\eta_t(h_t+\\beta m_{t+1}
 
 Randomness (the contract the reference tests rely on): ``key`` splits into
 ``(k_extrap, k_update, k_noise)``; worker ``k`` uses the ``k``-th of ``split(k_update, K_max)`` to
-draw its update batch, likewise for the extrapolation batch and the noise. With
+draw its update batch, likewise ``split(k_extrap, K_max)`` for its extrapolation batch; the noise of
+all workers is one draw of shape ``(K_max, d)`` from ``k_noise`` (:func:`sample_noise`). With
 ``same_batch`` the extrapolation batch *is* the update batch. Hence :math:`\\gamma=0` gives
 exactly the trajectory of SGD under the same key.
 """

@@ -79,10 +79,12 @@ def _single_run(config: Config, steps: int, record_every: int, max_batch: int, m
     carry = (framework.init(x0, max_workers), jnp.asarray(-1, jnp.int32), zero, zero)
     n_blocks, tail = divmod(steps, record_every)
     carry, recs = jax.lax.scan(block, carry, None, length=n_blocks)
-    if tail:
+    pieces = [recs]
+    if tail:  # the regular record at n_blocks * record_every, then the leftover steps
+        pieces.append({k: v[None] for k, v in record(carry).items()})
         carry, _ = jax.lax.scan(one_step, carry, None, length=tail)
-    last = record(carry)
-    recs = {k: jnp.concatenate([recs[k], last[k][None]], axis=0) for k in recs}
+    pieces.append({k: v[None] for k, v in record(carry).items()})
+    recs = {k: jnp.concatenate([p[k] for p in pieces], axis=0) for k in recs}
     state, div, sum_f, sum_g2 = carry
     live = div < 0
     out = dict(recs)
@@ -169,8 +171,9 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
     start = np.asarray(problem.x0 if x0 is None else x0, dtype=np.float64)
     if start.shape != (problem.dim,):
         raise ParameterError(f"x0 must have shape ({problem.dim},); got {start.shape}")
-    radius = 1e8 * (1.0 + np.linalg.norm(start)) if diverge_radius is None else check_real(
-        "diverge_radius", diverge_radius, lo=0.0, lo_open=True)
+    # ||x - x0|| is computed unscaled, so radii beyond ~1e150 could overflow to inf: capped
+    radius = min(1e8 * (1.0 + np.linalg.norm(start)), 1e150) if diverge_radius is None else check_real(
+        "diverge_radius", diverge_radius, lo=0.0, hi=1e150, lo_open=True)
 
     jdt = jnp.float64 if dtype == "float64" else jnp.float32
     cast = functools.partial(_cast, jdt)
@@ -181,7 +184,7 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
     base_key = jax.random.key(check_int("seed", seed, lo=0)) if key is None else key
     seed_keys = jax.random.split(base_key, seeds)
     total = n_grid * seeds
-    n_rec = steps // record_every + 1
+    n_rec = len(record_steps(steps, record_every))
     chunk = _chunk_size(total, n_rec, problem.dim, iterates, max_batch, max_workers, max_memory_mb)
     fn = _get_compiled(method.config, steps, record_every, max_batch, max_workers, iterates)
 
@@ -216,6 +219,11 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
     return result
 
 
+def record_steps(steps: int, record_every: int) -> np.ndarray:
+    """The recorded steps: :math:`0, r, 2r, \\dots` up to :math:`T`, and :math:`T` itself."""
+    return np.unique(np.append(np.arange(0, steps + 1, record_every), steps))
+
+
 def _cast(dtype: Any, a: Any) -> Any:
     a = jnp.asarray(a)
     return a.astype(dtype) if jnp.issubdtype(a.dtype, jnp.floating) else a
@@ -238,10 +246,9 @@ def _assemble(arrays: dict[str, np.ndarray], done: np.ndarray, axes: dict[str, n
         dims[k] = lead + extra
     data["done"] = done.reshape(shape)
     dims["done"] = lead
-    n_blocks = steps // record_every
     coords = {name: np.asarray(v) for name, v in axes.items()}
     coords["seed"] = np.arange(seeds)
-    coords["record"] = np.append(np.arange(n_blocks) * record_every, steps)
+    coords["record"] = record_steps(steps, record_every)
     attrs = json.loads(json.dumps(dict(meta, seconds=time.perf_counter() - t0, complete=bool(done.all()))))
     return Result(data, dims, coords, attrs)
 

@@ -34,7 +34,7 @@ class Schedule:
 
     def __call__(self, t: Array) -> Array:
         """The value :math:`s(t)` at step ``t`` (0-based)."""
-        t = jnp.asarray(t, dtype=jnp.result_type(float))
+        t = jnp.asarray(t, dtype=jnp.result_type(self.base, float))  # float32 schedules stay float32
         warm = jnp.where(self.warmup > 0, jnp.minimum(1.0, (t + 1.0) / jnp.maximum(self.warmup, 1e-300)), 1.0)
         decay = jnp.power(self.decay_factor, jnp.floor(t / self.decay_every))
         return self.base * warm * decay / (1.0 + t / self.inverse_t0)
