@@ -1,0 +1,15 @@
+"""Machine-checked derivations (sympy only) and the bound catalog.
+
+``catalog()`` maps theorem names to :class:`Theorem` objects; ``verify(theorem)`` checks its chain;
+each verified theorem exports a :class:`Bound` whose ``evaluate`` refuses parameters outside its
+assumptions. Nothing here imports the rest of xtrap.
+"""
+
+from .bound import AssumptionError, Bound, Condition
+from .catalog import catalog, mutations
+from .engine import Domain, Identity, Interval, Nonnegative, Outcome, Report, SlackCertificate, Theorem, verify
+
+__all__ = [
+    "AssumptionError", "Bound", "Condition", "Domain", "Identity", "Interval", "Nonnegative", "Outcome", "Report",
+    "SlackCertificate", "Theorem", "catalog", "mutations", "verify",
+]

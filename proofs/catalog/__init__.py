@@ -1,0 +1,55 @@
+"""The bound catalog: every theorem of THEORY.md encoded with its checked chain.
+
+Each module of this package defines ``theorems() -> list[Theorem]`` and ``mutations() ->
+dict[str, Theorem]`` (deliberately wrong variants that verification must reject). The
+catalog is assembled lazily, in THEORY.md order.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import lru_cache
+
+from ..engine import Theorem
+
+MODULES = ("a_quadratics", "a_stationary", "b_deterministic", "c_sgd", "d_extrapolation", "e_smoothing",
+           "g_h_stability", "cited")
+
+
+def _load(module: str):  # noqa: ANN202
+    return importlib.import_module(f"{__name__}.{module}")
+
+
+def _available() -> list[str]:
+    out = []
+    for m in MODULES:
+        try:
+            _load(m)
+        except ModuleNotFoundError as err:  # a module not written yet is simply absent
+            if err.name != f"{__name__}.{m}":
+                raise
+            continue
+        out.append(m)
+    return out
+
+
+@lru_cache(maxsize=1)
+def catalog() -> dict[str, Theorem]:
+    """All theorems by name, in THEORY.md order."""
+    out: dict[str, Theorem] = {}
+    for m in _available():
+        for th in _load(m).theorems():
+            if th.name in out:
+                raise RuntimeError(f"theorem {th.name!r} defined twice")
+            out[th.name] = th
+    return out
+
+
+def mutations() -> dict[str, Theorem]:
+    """Wrong variants, by a descriptive name, that verification must reject."""
+    out: dict[str, Theorem] = {}
+    for m in _available():
+        mod = _load(m)
+        if hasattr(mod, "mutations"):
+            out.update(mod.mutations())
+    return out
