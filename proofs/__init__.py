@@ -6,10 +6,10 @@ assumptions. Nothing here imports the rest of xtrap.
 """
 
 from .bound import AssumptionError, Bound, Condition
-from .catalog import catalog, mutations
+from .catalog import catalog, mutations, select
 from .engine import Domain, Identity, Interval, Nonnegative, Outcome, Report, SlackCertificate, Theorem, verify
 
 __all__ = [
     "AssumptionError", "Bound", "Condition", "Domain", "Identity", "Interval", "Nonnegative", "Outcome", "Report",
-    "SlackCertificate", "Theorem", "catalog", "mutations", "verify",
+    "SlackCertificate", "Theorem", "catalog", "mutations", "select", "verify",
 ]

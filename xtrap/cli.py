@@ -1,4 +1,4 @@
-"""The ``xtrap`` command line: ``run``, ``problems``, ``methods``.
+"""The ``xtrap`` command line: ``run``, ``problems``, ``methods``, ``proofs``.
 
 Every command has ``--help`` and ``--json``. A bad argument prints one line on stderr and
 exits with status 2; nothing prints a traceback for a user's mistake.
@@ -97,6 +97,11 @@ def _build_parser() -> _Parser:
     pr.add_argument("--json", action="store_true")
     me = sub.add_parser("methods", help="list methods with their options and defaults")
     me.add_argument("--json", action="store_true")
+
+    pf = sub.add_parser("proofs", help="verify the bound catalog (all, or the named theorems/sections)",
+                        description="Verify the machine-checked derivations. Exit status 1 if any fails.")
+    pf.add_argument("names", nargs="*", help="theorem names or THEORY.md sections (e.g. D1, A2)")
+    pf.add_argument("--json", action="store_true", help="print a JSON list")
     return p
 
 
@@ -109,36 +114,6 @@ def _method_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return kw
 
 
-def _stats(values: np.ndarray, diverged: np.ndarray) -> tuple[float | None, float | None]:
-    ok = values[~diverged]
-    if ok.size == 0:
-        return None, None
-    se = float(np.std(ok, ddof=1) / math.sqrt(ok.size)) if ok.size > 1 else 0.0
-    return float(np.mean(ok)), se
-
-
-def summarize(result: Any) -> list[dict[str, Any]]:
-    """Per grid point: means and standard errors over the non-diverged seeds of the final records."""
-    sweep = result.sweep_dims
-    shape = tuple(len(result.coords[d]) for d in sweep)
-    points = []
-    for idx in np.ndindex(*shape) if shape else [()]:
-        sub = result.sel(**dict(zip(sweep, idx)))
-        div = sub["diverged"].astype(bool)
-        entry: dict[str, Any] = {d: result.coords[d][i].item() for d, i in zip(sweep, idx)}
-        for name, key in (("loss", "loss"), ("grad_norm2", "grad_norm2"), ("dist", "dist")):
-            m, se = _stats(sub[key][..., -1], div)
-            entry[f"{name}_mean"], entry[f"{name}_se"] = m, se
-        m, se = _stats(sub["avg_grad_norm2"], div)
-        entry["avg_grad_norm2_mean"], entry["avg_grad_norm2_se"] = m, se
-        entry["diverged"] = int(div.sum())
-        entry["runs"] = int(div.size)
-        steps = sub["diverged_step"][div]
-        entry["first_diverged_step"] = int(steps.min()) if steps.size else None
-        points.append(entry)
-    return points
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
     import problems
     import xtrap
@@ -149,6 +124,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     progress = not args.json and sys.stderr.isatty()
     result = xtrap.run(problem, method, steps=args.steps, seeds=args.seeds, seed=args.seed, dtype=args.dtype,
                        out=args.out, progress=progress)
+    from analysis import summarize
+
     points = summarize(result)
     payload = {
         "problem": problem.name, "params": _params(args.param), "method": method.name,
@@ -209,17 +186,54 @@ def _cmd_methods(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_proofs(args: argparse.Namespace) -> int:
+    import proofs
+
+    try:
+        chosen = proofs.select(args.names)
+    except KeyError as err:
+        raise CliError(err.args[0]) from None
+    bar = None if args.json or not sys.stderr.isatty() else __import__("tqdm").tqdm(total=len(chosen), leave=False)
+    rows = []
+    for th in chosen:
+        rep = proofs.verify(th)
+        rows.append({"name": th.name, "section": th.section, "status": rep.status, "seconds": rep.seconds,
+                     "title": th.title, "statement": th.statement,
+                     "bound": th.bound.statement() if th.bound is not None else None,
+                     "failures": [{"step": o.step, "detail": o.detail} for o in rep.failures]})
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    failed = [r for r in rows if r["status"] == "failed"]
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        for r in rows:
+            print(f"{r['name']:<14} {r['section']:<5} {r['status']:<9} {r['seconds']:6.2f}s  {r['title']}")
+            for f in r["failures"]:
+                print(f"{'':<14} FAILED step: {f['step']}: {f['detail']}")
+        counts = {s: sum(r["status"] == s for r in rows) for s in ("verified", "failed", "cited")}
+        print(f"{counts['verified']} verified, {counts['failed']} failed, {counts['cited']} cited "
+              f"({sum(r['seconds'] for r in rows):.1f} s)")
+    return 1 if failed else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``xtrap`` console script; returns the exit status."""
     from problems import ParameterError
 
     try:
         args = _build_parser().parse_args(argv)
-        handler = {"run": _cmd_run, "problems": _cmd_problems, "methods": _cmd_methods}[args.command]
+        handler = {"run": _cmd_run, "problems": _cmd_problems, "methods": _cmd_methods,
+                   "proofs": _cmd_proofs}[args.command]
         return handler(args)
     except (CliError, ParameterError) as err:
         print(f"xtrap: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. piped into `head`: not an error of ours
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("xtrap: interrupted (anything saved with --out is complete up to the last finished chunk)",
               file=sys.stderr)

@@ -53,3 +53,21 @@ def mutations() -> dict[str, Theorem]:
         if hasattr(mod, "mutations"):
             out.update(mod.mutations())
     return out
+
+
+def select(names: list[str] | None = None) -> list[Theorem]:
+    """The named theorems (all if ``names`` is empty); a name may also be a section (``"A2"``).
+
+    Raises:
+        KeyError: naming the unknown entry and the known names.
+    """
+    cat = catalog()
+    if not names:
+        return list(cat.values())
+    out: list[Theorem] = []
+    for n in names:
+        hits = [th for th in cat.values() if th.name == n or th.section == n]
+        if not hits:
+            raise KeyError(f"no theorem or section {n!r}; known: {', '.join(cat)}")
+        out.extend(th for th in hits if th not in out)
+    return out

@@ -1,0 +1,44 @@
+"""Per-grid-point summaries of a run: means and standard errors over the seeds that did not diverge."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+
+def _stats(values: np.ndarray, diverged: np.ndarray) -> tuple[float | None, float | None]:
+    ok = values[~diverged]
+    if ok.size == 0:
+        return None, None
+    se = float(np.std(ok, ddof=1) / math.sqrt(ok.size)) if ok.size > 1 else 0.0
+    return float(np.mean(ok)), se
+
+
+def summarize(result: Any) -> list[dict[str, Any]]:
+    """Per grid point of ``result`` (an :class:`xtrap.Result`): final-record statistics.
+
+    For each of ``loss``, ``grad_norm2``, ``dist`` (at the last record) and ``avg_grad_norm2``: the mean
+    :math:`\\bar m` and standard error :math:`s/\\sqrt R` over the :math:`R` seeds that did not diverge
+    (``None`` when every seed diverged), plus ``diverged`` (count), ``runs`` and ``first_diverged_step``.
+    Diverged runs are never averaged in.
+    """
+    sweep = result.sweep_dims
+    shape = tuple(len(result.coords[d]) for d in sweep)
+    points = []
+    for idx in np.ndindex(*shape) if shape else [()]:
+        sub = result.sel(**dict(zip(sweep, idx)))
+        div = sub["diverged"].astype(bool)
+        entry: dict[str, Any] = {d: result.coords[d][i].item() for d, i in zip(sweep, idx)}
+        for name, key in (("loss", "loss"), ("grad_norm2", "grad_norm2"), ("dist", "dist")):
+            m, se = _stats(sub[key][..., -1], div)
+            entry[f"{name}_mean"], entry[f"{name}_se"] = m, se
+        m, se = _stats(sub["avg_grad_norm2"], div)
+        entry["avg_grad_norm2_mean"], entry["avg_grad_norm2_se"] = m, se
+        entry["diverged"] = int(div.sum())
+        entry["runs"] = int(div.size)
+        steps = sub["diverged_step"][div]
+        entry["first_diverged_step"] = int(steps.min()) if steps.size else None
+        points.append(entry)
+    return points
