@@ -359,14 +359,16 @@ def unroll_linear(a: Any, c: Any, e0: Any, T: sp.Symbol, domain: Domain = Domain
     """Steps unrolling :math:`e_{t+1}\\le a\\,e_t+c` (:math:`0\\le a<1`, :math:`c\\ge0`) to
     :math:`e_T\\le a^Te_0+\\frac{c}{1-a}` (THEORY.md §4.5.4).
 
-    The chain: the geometric sum :math:`\\sum_{k<T}a^k=\\frac{1-a^T}{1-a}` (``sympy.summation``); the closed
+    The chain: the geometric sum :math:`\\sum_{k<T}a^k=\\frac{1-a^T}{1-a}` (by induction, valid for any
+    :math:`a\\ne1`; ``sympy.summation`` would return a ``Piecewise`` on ``a == 1``); the closed
     form :math:`E_T=a^Te_0+c\\frac{1-a^T}{1-a}` solves :math:`E_{T+1}=aE_T+c`, :math:`E_0=e_0` (so by induction
     and :math:`a\\ge0`, :math:`e_T\\le E_T`); and :math:`a^Te_0+\\frac c{1-a}-E_T=\\frac{c\\,a^T}{1-a}\\ge0` on ``domain``.
     """
-    k = sp.Symbol("k", integer=True, nonnegative=True)
-    closed = a**T * e0 + c * (1 - a**T) / (1 - a)
+    geo = (1 - a**T) / (1 - a)
+    closed = a**T * e0 + c * geo
     return (
-        Identity(f"{label}: geometric sum", sp.summation(a**k, (k, 0, T - 1)), (1 - a**T) / (1 - a)),
+        Identity(f"{label}: geometric sum, base case S_0 = 0", geo.subs(T, 0), 0),
+        Identity(f"{label}: geometric sum, induction S_(T+1) = S_T + a^T", geo.subs(T, T + 1), geo + a**T),
         Identity(f"{label}: closed form solves E_(T+1) = a E_T + c", closed.subs(T, T + 1), a * closed + c),
         Identity(f"{label}: closed form starts at e_0", closed.subs(T, 0), e0),
         Nonnegative(f"{label}: a^T e_0 + c/(1-a) dominates the closed form",
