@@ -19,7 +19,7 @@ import sympy as sp
 
 from ..bound import Bound, Condition
 from ..engine import Domain, Identity, Interval, Nonnegative, SlackCertificate, Step, Theorem
-from .b_deterministic import D0, Delta, L, T, average_from_descent, dot, eta, gram_subs, mu, unroll, vectors
+from ._common import D0, Delta, L, T, average_from_descent, dot, eta, gram_subs, mu, unroll, vectors
 
 sigma2, b, lam, v = sp.symbols("sigma2 b lambda v", positive=True)
 beta, k0 = sp.symbols("beta k0", positive=True)
