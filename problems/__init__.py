@@ -3,6 +3,12 @@
 Every problem follows the protocol of :class:`problems.Problem`; ``make(name, **params)``
 builds one by name and ``names()`` lists them. Importing this package enables float64 in JAX:
 exact constants and theory checks are meaningless in float32.
+
+Families: ``quadratic`` and ``noisy-quadratic`` (additive noise), ``least-squares`` (finite sum,
+prescribed spectrum), ``two-basin`` (one sharp and one flat minimum, finite sum), ``cosine``
+(separable nonconvex, many minima), ``logistic`` (nonconvex-regularised, synthetic data, finite sum)
+and ``huber`` (the tight GD witness). Finite sums share :class:`FiniteSum`: indices drawn without
+replacement and the exact state-dependent variance ``sigma2_at(x)``.
 """
 
 import jax
@@ -12,11 +18,18 @@ jax.config.update("jax_enable_x64", True)
 from ._base import Minimum, Problem, masked_mean, prefix_mask, pytree_dataclass, static_field  # noqa: E402
 from ._registry import describe, make, names, parameters, register  # noqa: E402
 from ._validate import ParameterError, check_choice, check_int, check_real  # noqa: E402
+from ._finite_sum import FiniteSum, without_replacement_factor  # noqa: E402
 from .quadratic import Quadratic, make_quadratic, noisy_quadratic, quadratic  # noqa: E402
+from .least_squares import LeastSquares, least_squares  # noqa: E402
+from .two_basin import TwoBasin, two_basin  # noqa: E402
+from .cosine import Cosine, cosine  # noqa: E402
+from .logistic import Logistic, logistic  # noqa: E402
+from .huber import Huber, huber  # noqa: E402
 
 __all__ = [
-    "Minimum", "Problem", "ParameterError", "Quadratic",
-    "check_choice", "check_int", "check_real", "describe", "make", "make_quadratic", "masked_mean",
-    "names", "noisy_quadratic", "parameters", "prefix_mask", "pytree_dataclass", "quadratic", "register",
-    "static_field",
+    "Cosine", "FiniteSum", "Huber", "LeastSquares", "Logistic", "Minimum", "Problem", "ParameterError", "Quadratic",
+    "TwoBasin",
+    "check_choice", "check_int", "check_real", "cosine", "describe", "huber", "least_squares", "logistic", "make",
+    "make_quadratic", "masked_mean", "names", "noisy_quadratic", "parameters", "prefix_mask", "pytree_dataclass",
+    "quadratic", "register", "static_field", "two_basin", "without_replacement_factor",
 ]

@@ -128,7 +128,12 @@ def make_quadratic(eigvals: Any, *, eigvecs: Any | None = None, x_star: Any | No
 
 
 def spectrum(dim: int, mu: float, L: float, spacing: str) -> np.ndarray:
-    """Eigenvalues from ``mu`` to ``L``: ``"geometric"``, ``"linear"``, or ``"two"`` (half ``mu``, half ``L``)."""
+    """Eigenvalues from ``mu`` to ``L``: ``"geometric"``, ``"linear"``, or ``"two"`` (half ``mu``, half ``L``).
+
+    A single eigenvalue (``dim == 1``) is ``L``, whatever the spacing, so that ``L`` is always the largest.
+    """
+    if dim == 1:
+        return np.array([L], dtype=np.float64)
     if spacing == "geometric":
         return np.geomspace(mu, L, dim) if mu > 0 else np.concatenate([[0.0], np.geomspace(L / dim, L, dim - 1)])
     if spacing == "linear":

@@ -16,3 +16,16 @@ settings.register_profile("ci", max_examples=15, deadline=None,
 settings.register_profile("thorough", max_examples=200, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# When a hypothesis test fails, its pytest plugin imports libcst to write a patch with the failing
+# example; importing libcst emits "mypy_extensions.TypedDict is deprecated" (a DeprecationWarning
+# from a third-party dependency), which filterwarnings=error turns into an INTERNALERROR that hides
+# the real failure. Import libcst once here with exactly that warning silenced.
+import warnings  # noqa: E402
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="mypy_extensions.TypedDict is deprecated", category=DeprecationWarning)
+    try:
+        import libcst  # noqa: F401
+    except ImportError:  # hypothesis then skips the patch, nothing to silence
+        pass
