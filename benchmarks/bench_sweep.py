@@ -48,17 +48,27 @@ def quadratic_numpy(p: problems.Quadratic):
 
 def two_basin_numpy(p):
     """NumPy oracle for the two-basin finite sum, from its documented formula (problems/two_basin.py):
-    f_i(x) = phi(x_1 - a_i) + c/2 ||x_2: - e_i||^2, phi(t) = eps t^2/2 - sum_j h_j exp(-k_j (t-c_j)^2 / (2 h_j)),
-    batches drawn without replacement."""
+    f_i(x) = phi(x_1 - a_i) + c/2 ||x_2: - e_i||^2 with
+    phi(t) = sum_j -h_j exp(-k_j (t-c_j)^2 / (2 h_j)) + eps [q(c_s - t; w_s/2) + q(t - c_f; w_f/2)],
+    q(u; w) = u^2 Phi(u/w) / 2, batches drawn without replacement."""
+    from scipy.special import ndtr
+
     cen, k, h = (np.asarray(v) for v in (p.centers, p.curvatures, p.depths))
     eps, c, a, e, n = float(p.confinement), float(p.c), np.asarray(p.shifts), np.asarray(p.offsets), p.n
+    w = 0.5 * np.sqrt(h / k)
+
+    def wall(u, wj, order):  # q(u; w) and q'(u; w)
+        if order == 0:
+            return 0.5 * u * u * ndtr(u / wj)
+        return u * ndtr(u / wj) + 0.5 * u * u * np.exp(-0.5 * (u / wj) ** 2) / (np.sqrt(2 * np.pi) * wj)
 
     def phi(t, order):
-        out = 0.5 * eps * t * t if order == 0 else eps * t
-        for j in range(2):
+        out = 0.0 * t
+        for j, sign in ((0, -1.0), (1, 1.0)):
             u = t - cen[j]
             g = np.exp(-k[j] * u * u / (2 * h[j]))
             out = out - h[j] * g if order == 0 else out + k[j] * u * g
+            out = out + eps * sign**order * wall(sign * u, w[j], order)
         return out
 
     def value(x):  # (..., d)

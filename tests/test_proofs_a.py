@@ -18,9 +18,9 @@ from scipy.linalg import solve_discrete_lyapunov
 
 import proofs
 from proofs import AssumptionError, verify
-from proofs.catalog import a_stationary, a_thresholds
+from proofs.catalog import a_finite_sum, a_stationary, a_thresholds
 
-MODULES = (a_thresholds, a_stationary)
+MODULES = (a_thresholds, a_stationary, a_finite_sum)
 THEOREMS = {th.name: th for mod in MODULES for th in mod.theorems()}
 MUTATIONS = {name: th for mod in MODULES for name, th in mod.mutations().items()}
 BOUNDS = {name: th.bound for name, th in THEOREMS.items()}

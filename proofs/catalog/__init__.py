@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from ..engine import Theorem
 
-MODULES = ("a_quadratics", "a_thresholds", "a_stationary", "b_deterministic", "c_sgd", "d_extrapolation", "e_smoothing",
+MODULES = ("a_quadratics", "a_thresholds", "a_stationary", "a_finite_sum", "b_deterministic", "c_sgd", "d_extrapolation", "e_smoothing",
            "g_h_stability", "cited")
 
 
