@@ -15,7 +15,7 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-from ._base import Minimum, Problem, masked_mean, prefix_mask, pytree_dataclass, static_field  # noqa: E402
+from ._base import IsotropicNoise, Minimum, Problem, masked_mean, prefix_mask, pytree_dataclass, static_field  # noqa: E402
 from ._registry import describe, make, names, parameters, register  # noqa: E402
 from ._validate import ParameterError, check_choice, check_int, check_real  # noqa: E402
 from ._finite_sum import FiniteSum, without_replacement_factor  # noqa: E402
@@ -27,7 +27,7 @@ from .logistic import Logistic, logistic  # noqa: E402
 from .huber import Huber, huber  # noqa: E402
 
 __all__ = [
-    "Cosine", "FiniteSum", "Huber", "LeastSquares", "Logistic", "Minimum", "Problem", "ParameterError", "Quadratic",
+    "Cosine", "FiniteSum", "Huber", "IsotropicNoise", "LeastSquares", "Logistic", "Minimum", "Problem", "ParameterError", "Quadratic",
     "TwoBasin",
     "check_choice", "check_int", "check_real", "cosine", "describe", "huber", "least_squares", "logistic", "make",
     "make_quadratic", "masked_mean", "names", "noisy_quadratic", "parameters", "prefix_mask", "pytree_dataclass",

@@ -162,6 +162,26 @@ class Problem:
         }
 
 
+@pytree_dataclass
+class IsotropicNoise(Problem):
+    """Additive Gaussian oracle :math:`g(x;\\xi)=\\nabla f(x)+\\frac1b\\sum_{i\\le b}\\epsilon_i`,
+    :math:`\\epsilon_i\\sim N(0,\\nu^2I_d)`, so :math:`\\sigma^2=\\nu^2d` exactly at every point.
+
+    Subclasses set the field ``noise`` (:math:`\\nu`) and implement ``value``/``grad``.
+    """
+
+    noise: Array
+
+    def sample(self, key: Array, size: int) -> Array:
+        return self.noise * jax.random.normal(key, (size, self.dim), dtype=jnp.asarray(self.x0).dtype)
+
+    def sample_grad(self, x: Array, xi_i: Array) -> Array:
+        return self.grad(x) + xi_i
+
+    def stochastic_grad(self, x: Array, xi: Array, mask: Array | None = None) -> Array:
+        return self.grad(x) + masked_mean(xi, mask)
+
+
 def masked_mean(values: Array, mask: Array | None) -> Array:
     """Mean of ``values`` over its leading axis, restricted to entries where ``mask`` is set.
 

@@ -32,11 +32,10 @@ from __future__ import annotations
 
 import itertools
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._base import Array, Minimum, Problem, masked_mean, pytree_dataclass
+from ._base import Array, IsotropicNoise, Minimum, pytree_dataclass
 from ._registry import register
 from ._roots import grid_roots
 from ._validate import ParameterError, check_int, check_real
@@ -45,7 +44,7 @@ MAX_MINIMA = 4096
 
 
 @pytree_dataclass
-class Cosine(Problem):
+class Cosine(IsotropicNoise):
     """:math:`\\tfrac a2\\|x\\|^2+b\\sum_i\\cos(\\omega x_i)` with additive Gaussian gradient noise.
 
     Attributes (beyond :class:`Problem`):
@@ -72,15 +71,6 @@ class Cosine(Problem):
 
     def hessian(self, x: Array) -> Array:
         return jnp.diag(self.a - self.b * self.omega**2 * jnp.cos(self.omega * x))
-
-    def sample(self, key: Array, size: int) -> Array:
-        return self.noise * jax.random.normal(key, (size, self.dim), dtype=jnp.asarray(self.x0).dtype)
-
-    def sample_grad(self, x: Array, xi_i: Array) -> Array:
-        return self.grad(x) + xi_i
-
-    def stochastic_grad(self, x: Array, xi: Array, mask: Array | None = None) -> Array:
-        return self.grad(x) + masked_mean(xi, mask)
 
     def coordinate_basins(self, x: Array) -> Array:
         """Index :math:`k_j` of the 1-D minimum each coordinate flows to, shape ``(dim,)``."""

@@ -19,17 +19,16 @@ default 0: deterministic), ``sigma2`` :math:`=\\nu^2` exactly at every point.
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._base import Array, Minimum, Problem, masked_mean, pytree_dataclass
+from ._base import Array, IsotropicNoise, Minimum, pytree_dataclass
 from ._registry import register
 from ._validate import check_int, check_real
 
 
 @pytree_dataclass
-class Huber(Problem):
+class Huber(IsotropicNoise):
     """The GD-tightness witness :math:`f(x)=L\\,\\mathrm{huber}_\\delta(x)`, :math:`\\delta=D_0/(2T+1)`.
 
     Attributes (beyond :class:`Problem`):
@@ -55,15 +54,6 @@ class Huber(Problem):
 
     def hessian(self, x: Array) -> Array:
         return jnp.diag(jnp.where(jnp.abs(x) < self.kink, self.L, 0.0 * self.L))
-
-    def sample(self, key: Array, size: int) -> Array:
-        return self.noise * jax.random.normal(key, (size, self.dim), dtype=jnp.asarray(self.x0).dtype)
-
-    def sample_grad(self, x: Array, xi_i: Array) -> Array:
-        return self.grad(x) + xi_i
-
-    def stochastic_grad(self, x: Array, xi: Array, mask: Array | None = None) -> Array:
-        return self.grad(x) + masked_mean(xi, mask)
 
     def basin(self, x: Array) -> Array:
         return jnp.zeros((), jnp.int32)

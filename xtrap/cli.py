@@ -9,12 +9,10 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
-import math
 import sys
 import time
 from typing import Any, Sequence
 
-import numpy as np
 
 
 class CliError(Exception):
