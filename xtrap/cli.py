@@ -1,4 +1,4 @@
-"""The ``xtrap`` command line: ``run``, ``problems``, ``methods``, ``proofs``.
+"""The ``xtrap`` command line: ``run``, ``problems``, ``methods``, ``proofs``, ``verify``.
 
 Every command has ``--help`` and ``--json``. A bad argument prints one line on stderr and
 exits with status 2; nothing prints a traceback for a user's mistake.
@@ -100,6 +100,20 @@ def _build_parser() -> _Parser:
                         description="Verify the machine-checked derivations. Exit status 1 if any fails.")
     pf.add_argument("names", nargs="*", help="theorem names or THEORY.md sections (e.g. D1, A2)")
     pf.add_argument("--json", action="store_true", help="print a JSON list")
+
+    v = sub.add_parser("verify", help="verify the proofs and hold runs against every catalog bound; write a report",
+                       description="Verify the bound catalog, run every declared check (runs held against bounds, "
+                                   "tightness witnesses, thresholds, exact stationary values), fit rate exponents and "
+                                   "write DIR/report.md with figures. Exit status 1 if a proof or a check fails.")
+    level = v.add_mutually_exclusive_group()
+    level.add_argument("--quick", dest="level", action="store_const", const="quick",
+                       help="fewer seeds and steps (the default; about a minute on two cores)")
+    level.add_argument("--full", dest="level", action="store_const", const="full",
+                       help="more seeds, steps and problem instances")
+    v.set_defaults(level="quick")
+    v.add_argument("--out", default="xtrap-report", metavar="DIR", help="report folder (default: xtrap-report)")
+    v.add_argument("--svg", action="store_true", help="also write the figures as SVG")
+    v.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 
 
@@ -217,6 +231,42 @@ def _cmd_proofs(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CliError(f"--out must be a folder; {args.out!r} is a file")
+    try:  # fail now, not after minutes of runs
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CliError(f"--out: cannot create the folder {args.out!r} ({err.strerror})") from None
+    from analysis import verify
+
+    progress = not args.json and sys.stderr.isatty()
+    summary = verify(args.level, out_dir=str(out), progress=progress, svg=args.svg)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"{'theorem':<13} {'problem':<22} {'method':<13} {'measured':>11} {'bound':>11} {'ratio':>9}  verdict")
+        for r in summary["checks"]:
+            cells = [f"{'-' if r[k] is None else format(r[k], '.5g'):>{w}}"
+                     for k, w in (("measured", 11), ("bound", 11), ("ratio", 9))]
+            mark = "" if r["ok"] else f"  <-- expected {r['expected']}"
+            wit = " (witness)" if r["witness"] else ""
+            print(f"{r['theorem']:<13} {r['problem'][:22]:<22} {r['method'][:13]:<13} {' '.join(cells)}  "
+                  f"{r['verdict']}{wit}{mark}")
+        for r in summary["rates"]:
+            print(f"rate {r['name']}: {r['exponent']:.4f} in [{r['ci_low']:.4f}, {r['ci_high']:.4f}] "
+                  f"(proved {r['proved']:g}){'' if r['consistent'] else '  <-- inconsistent'}")
+        c = summary["proofs"]
+        bad = sum(not r["ok"] for r in summary["checks"])
+        print(f"proofs: {c.get('verified', 0)} verified, {c.get('failed', 0)} failed, {c.get('cited', 0)} cited; "
+              f"checks: {len(summary['checks'])}, {bad} not as expected; report: {summary.get('report')} "
+              f"({summary['seconds']:.0f} s) -> {'PASSED' if summary['passed'] else 'FAILED'}")
+    return 0 if summary["passed"] else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``xtrap`` console script; returns the exit status."""
     from problems import ParameterError
@@ -224,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _build_parser().parse_args(argv)
         handler = {"run": _cmd_run, "problems": _cmd_problems, "methods": _cmd_methods,
-                   "proofs": _cmd_proofs}[args.command]
+                   "proofs": _cmd_proofs, "verify": _cmd_verify}[args.command]
         return handler(args)
     except (CliError, ParameterError) as err:
         print(f"xtrap: error: {err}", file=sys.stderr)

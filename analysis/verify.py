@@ -1,0 +1,169 @@
+"""``xtrap verify``: the proofs, every declared check, and rate fits, in one call.
+
+:func:`verify` verifies every theorem of :func:`proofs.catalog` (counts by status), evaluates every
+:data:`~analysis.catalog_checks.CHECKS` entry on its runs (shared between checks that declare the
+same run), fits rate exponents against the proved ones, and optionally writes the report
+(``report.md`` and figures) to a folder.
+
+Rates (confidence intervals from :func:`analysis.fit_exponent`):
+
+* the horizon exponent of the deterministic average gradient norm, :math:`\\frac1T\\sum_{t<T}\\|\\nabla f(x_t)\\|^2`,
+  for GD (B1) and extragradient (B5) on the nonconvex cosine family — the bounds' :math:`2\\Delta/(\\eta T)` term
+  proves :math:`T^{-1}`;
+* the batch exponent of the SGD noise floor at fixed :math:`\\eta` (C2/A3: :math:`\\propto\\sigma^2/b`, so
+  :math:`b^{-1}`), from chains started at :math:`x^\\star` on the anisotropic quadratic.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Sequence
+
+import numpy as np
+
+import proofs
+
+from ._builders import m_sgd
+from ._evaluate import Runner, evaluate, samples
+from ._spec import LEVELS, CatalogCheck, RunSpec, build
+from .catalog_checks import ANISO, B, CHECKS
+
+RATE_BATCHES = (1, 2, 4, 8, 16)
+
+
+def _clean(value: Any) -> Any:
+    """Strict-JSON values: non-finite floats become ``None``, NumPy scalars plain numbers."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def check_row(check: CatalogCheck, result: Any, level: str = "quick") -> dict[str, Any]:
+    """One check's JSON row: ``CheckResult.as_dict()`` plus the declaration.
+
+    Added keys: ``witness``, ``witness_tol``, ``expected`` (``pass`` or ``refused``), ``ok`` (verdict equals
+    the expectation), ``kind``, ``setting`` (the method builder and its arguments), ``start``, ``steps`` and
+    ``seeds`` (at ``level``), ``note``.
+    """
+    row = dict(result.as_dict())
+    steps, seeds = check.run.at(level)
+    row.update(witness=check.witness, witness_tol=check.witness_tol, expected=check.expect,
+               ok=row["verdict"] == check.expect, kind=check.kind, setting=check.method.label,
+               start=check.run.start, steps=steps, seeds=seeds, note=check.note)
+    return _clean(row)
+
+
+def proof_counts(progress: bool = False) -> tuple[dict[str, int], list[str]]:
+    """Verify every catalog theorem: counts by status and the names that failed."""
+    counts = {"verified": 0, "failed": 0, "cited": 0}
+    failed = []
+    for th in _bar(list(proofs.catalog().values()), progress, "proofs"):
+        rep = proofs.verify(th)
+        counts[rep.status] = counts.get(rep.status, 0) + 1
+        if rep.status == "failed":
+            failed.append(th.name)
+    return counts, failed
+
+
+def _bar(items: list[Any], show: bool, desc: str) -> Any:
+    if not show:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, leave=False)
+
+
+# ---- rates ---------------------------------------------------------------------------------------------
+
+
+def _rate_row(name: str, theorem: str, what: str, x: np.ndarray, y: np.ndarray, proved: float) -> dict[str, Any]:
+    """Fit :math:`y\\propto x^p` (``y`` per point, or points x seeds for a bootstrap over seeds) at 99%."""
+    from .rates import fit_exponent
+
+    fit = fit_exponent(x, y, confidence=0.99)
+    mean = y if y.ndim == 1 else np.mean(y, axis=1)
+    return _clean({"name": name, "theorem": theorem, "what": what, "exponent": fit.exponent, "ci_low": fit.ci_low,
+                   "ci_high": fit.ci_high, "confidence": fit.confidence, "n_points": fit.n_points,
+                   "proved": proved, "consistent": bool(fit.contains(proved)), "x": list(map(float, x)),
+                   "y": list(map(float, mean))})
+
+
+def prefix_average(trace: np.ndarray, horizons: np.ndarray) -> np.ndarray:
+    """:math:`\\frac1T\\sum_{t<T}a_t` for each horizon :math:`T` from a per-step trace (last axis = step)."""
+    c = np.cumsum(trace, axis=-1)
+    return np.stack([c[..., int(t) - 1] / t for t in horizons], axis=-1)
+
+
+def rate_fits(runner: Runner) -> list[dict[str, Any]]:
+    """The rate fits of the module docstring, on the runner's (cached) runs."""
+    rows = []
+    for check in [c for c in B if c.theorem in ("B1", "B5")]:
+        result, ctx = runner.get(check)
+        g2 = np.asarray(result["grad_norm2"], dtype=np.float64).reshape(-1)  # every step recorded
+        horizons = np.unique(np.geomspace(ctx.steps / 16, ctx.steps, 9).astype(int))
+        y = prefix_average(g2, horizons)
+        rows.append(_rate_row(f"{check.theorem} horizon exponent", check.theorem,
+                              f"(1/T) sum_t ||grad f(x_t)||^2 vs T, {ctx.method.name} on {check.problem.label}",
+                              horizons.astype(float), y, -1.0))
+    spec = RunSpec(quick=(600, 400), full=(2_000, 2_000), start="star")
+    floor = CatalogCheck("A3.SGD", ANISO, build(m_sgd, lr_L=1.0, batch=RATE_BATCHES), spec,
+                         params=lambda ctx: {}, kind="stationary", window=0.5)
+    result, ctx = runner.get(floor)
+    per_seed = samples(result, ctx.problem, "loss_gap", None, 0.5)  # (batch, seed), time-averaged over [T/2, T]
+    rows.append(_rate_row("SGD floor batch exponent", "C2", "stationary E f - f* vs batch b at eta L = 1 (from x*)",
+                          np.asarray(RATE_BATCHES, float), per_seed, -1.0))
+    return rows
+
+
+# ---- the whole verification ----------------------------------------------------------------------------
+
+
+def verify(level: str = "quick", out_dir: str | None = None, progress: bool = False,
+           checks: Sequence[CatalogCheck] | None = None, rates: bool = True, svg: bool = False) -> dict[str, Any]:
+    """Run the proofs, every check and the rate fits; write the report to ``out_dir`` if given.
+
+    Args:
+        level: ``"quick"`` (fewer seeds and steps; a few minutes on two cores) or ``"full"``.
+        out_dir: folder for ``report.md`` and the figures (``None``: no report).
+        progress: progress bars on stderr.
+        checks: the checks to run (default :data:`~analysis.catalog_checks.CHECKS`).
+        rates: also fit the rate exponents.
+        svg: also write the figures as SVG.
+
+    Returns:
+        ``{"level", "checks": [rows], "proofs": {"verified", "failed", "cited"}, "failed_proofs",
+        "rates": [rows], "seconds", "passed", "report"}``. A check row is ``CheckResult.as_dict()`` plus
+        ``witness``, ``expected`` and ``ok`` (verdict equals the expectation: a declared refusal is
+        ok when refused). ``passed`` is true iff no proof failed and every check is ok.
+
+    >>> import analysis
+    >>> out = analysis.verify("quick", checks=analysis.CHECKS[:1], rates=False)  # doctest: +SKIP
+    """
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}; got {level!r}")
+    t0 = time.perf_counter()
+    counts, failed = proof_counts(progress)
+    runner = Runner(level)
+    chosen = [c for c in (CHECKS if checks is None else checks) if level in c.levels]
+    rows = [check_row(c, evaluate(c, runner), level) for c in _bar(chosen, progress, "checks")]
+    rate_rows = rate_fits(runner) if rates else []
+    out: dict[str, Any] = {
+        "level": level, "checks": rows, "proofs": counts, "failed_proofs": failed, "rates": rate_rows,
+        "passed": counts.get("failed", 0) == 0 and all(r["ok"] for r in rows), "runs": runner.runs,
+    }
+    if out_dir is not None:
+        from .report import write_report
+
+        out["report"] = str(write_report(out, out_dir, runner=runner, level=level, progress=progress, svg=svg))
+    out["seconds"] = time.perf_counter() - t0
+    return out
+
+
+__all__ = ["check_row", "prefix_average", "proof_counts", "rate_fits", "verify"]
