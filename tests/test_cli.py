@@ -121,3 +121,26 @@ def test_console_script_help_and_error() -> None:
     assert ok.returncode == 0 and "--extrap-lr" in ok.stdout
     bad = subprocess.run([sys.executable, "-m", "xtrap.cli", "run", "--lr", "-1"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "lr" in bad.stderr
+
+
+def test_run_check_refuses_parameters_outside_the_bound_before_running(capsys) -> None:
+    code = main(["run", "--problem", "quadratic", "--param", "L=4", "--method", "sgd", "--lr", "0.3",
+                 "--check", "C2", "--steps", "5", "--seeds", "2"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "step condition eta <= 1/L violated: eta=0.3 > 1/L=0.25" in err
+
+
+def test_run_check_holds_a_run_against_a_catalog_bound(capsys) -> None:
+    d = run_json(capsys, "--method", "extrap_sgd", "--lr", "0.5", "--extrap-lr", "0.5", "--check", "D1",
+                 "--steps", "200", "--seeds", "16")
+    c = d["check"]
+    assert c["theorem"] == "D1" and c["relation"] == "<=" and c["verdict"] == "pass"
+    assert 0 < c["ratio"] < 1 and c["n"] == 16
+
+
+def test_run_check_unknown_theorem_and_sweeps_are_refused(capsys) -> None:
+    assert main(["run", "--check", "Z3"]) == 2
+    assert "--check must name a catalog theorem" in capsys.readouterr().err
+    assert main(["run", "--lr", "0.1,0.2", "--check", "D1"]) == 2
+    assert "single grid point" in capsys.readouterr().err

@@ -89,6 +89,11 @@ def _build_parser() -> _Parser:
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--dtype", default="float64", choices=("float64", "float32"))
     r.add_argument("--out", default=None, help="save the full result (.npz) here")
+    r.add_argument("--check", metavar="THEOREM", default=None,
+                   help="hold the run against this catalog bound (e.g. D1); parameters outside its assumptions "
+                        "are refused before anything runs")
+    r.add_argument("--quantity", default="avg_grad_norm2",
+                   help="what --check compares (avg_grad_norm2, loss_gap, grad_norm2, dist, ...)")
     r.add_argument("--json", action="store_true", help="print one JSON object")
 
     pr = sub.add_parser("problems", help="list problems with their parameters and defaults")
@@ -133,18 +138,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     problem = problems.make(args.problem, **_params(args.param))
     method = xtrap.make_method(args.method, **_method_kwargs(args))
+    bound, bound_params = _bound_for_check(args, problem, method) if args.check else (None, None)
     progress = not args.json and sys.stderr.isatty()
     result = xtrap.run(problem, method, steps=args.steps, seeds=args.seeds, seed=args.seed, dtype=args.dtype,
                        out=args.out, progress=progress)
     from analysis import summarize
 
     points = summarize(result)
+    verdict = None
+    if bound is not None:
+        from analysis import check
+
+        verdict = check(result, bound, bound_params, quantity=args.quantity, theorem=args.check,
+                        problem=problem.name, method=method.name).as_dict()
     payload = {
         "problem": problem.name, "params": _params(args.param), "method": method.name,
         "hyper": result.attrs["hyper"], "config": result.attrs["config"], "constants": problem.constants,
         "steps": args.steps, "seeds": args.seeds, "final": points if result.sweep_dims else points[0],
         "out": args.out, "seconds": time.perf_counter() - t0,
     }
+    if verdict is not None:
+        payload["check"] = verdict
     if args.json:
         print(json.dumps(payload))
         return 0
@@ -162,8 +176,35 @@ def _cmd_run(args: argparse.Namespace) -> int:
         first = f" (from step {pt['first_diverged_step']})" if pt["diverged"] else ""
         cells.append(f"{pt['diverged']:>13d}/{pt['runs']:<4d}{first}")
         print("  ".join(cells))
+    if verdict is not None:
+        print(f"check {args.check} ({args.quantity} {verdict['relation']} bound): {verdict['verdict']}: "
+              f"{verdict['detail']}")
     print(f"({payload['seconds']:.1f} s{', saved to ' + args.out if args.out else ''})")
-    return 0
+    return 0 if verdict is None or verdict["verdict"] in ("pass", "inconclusive") else 1
+
+
+def _bound_for_check(args: argparse.Namespace, problem: Any, method: Any) -> tuple[Any, dict[str, float]]:
+    """The catalog bound named by ``--check`` and its parameters from the run, assumptions checked first."""
+    import numpy as np
+
+    import proofs
+    from analysis import Ctx, standard_params
+
+    theorem = proofs.catalog().get(args.check)
+    if theorem is None or theorem.bound is None:
+        known = [n for n, t in proofs.catalog().items() if t.bound is not None]
+        raise CliError(f"--check must name a catalog theorem with a bound ({', '.join(known)}); got {args.check!r}")
+    if method.hyper.lr.base.ndim or any(np.ndim(getattr(method.hyper, f)) for f in ("batch", "workers", "rho")):
+        raise CliError("--check needs a single grid point: give one value per hyper-parameter")
+    ctx = Ctx(problem, method, args.steps, args.seeds, np.asarray(problem.x0, dtype=np.float64))
+    known = standard_params(ctx)
+    missing = [p for p in theorem.bound.parameters if p not in known]
+    if missing:
+        raise CliError(f"bound {args.check} needs {', '.join(missing)}, which a run does not determine; "
+                       f"use `xtrap verify` or analysis.check")
+    params = {p: known[p] for p in theorem.bound.parameters}
+    theorem.bound.check(**params)  # raises proofs.AssumptionError naming the violated condition
+    return theorem.bound, params
 
 
 def _cmd_problems(args: argparse.Namespace) -> int:
@@ -270,13 +311,14 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``xtrap`` console script; returns the exit status."""
     from problems import ParameterError
+    from proofs import AssumptionError
 
     try:
         args = _build_parser().parse_args(argv)
         handler = {"run": _cmd_run, "problems": _cmd_problems, "methods": _cmd_methods,
                    "proofs": _cmd_proofs, "verify": _cmd_verify}[args.command]
         return handler(args)
-    except (CliError, ParameterError) as err:
+    except (CliError, ParameterError, AssumptionError) as err:
         print(f"xtrap: error: {err}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. piped into `head`: not an error of ours
