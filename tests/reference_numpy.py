@@ -288,3 +288,20 @@ def to_draws(t: tuple) -> Any:
 def cfg_dict(config: Any) -> dict[str, Any]:
     return {"direction": config.direction, "base": config.base, "same_batch": config.same_batch,
             "past_source": config.past_source, "exact": config.exact}
+
+
+LAM = np.array([0.3, 0.7, 1.0, 1.6, 2.5])
+
+
+def rotated_quadratic(seed: int) -> tuple[Any, "NpQuadratic", np.ndarray, np.ndarray, np.ndarray]:
+    """The test quadratic: spectrum ``LAM``, random rotation, minimizer and start from ``seed``,
+    isotropic noise 0.3 I. Returns ``(problem, numpy twin, Q, x_star, x0)``."""
+    import problems
+
+    d = LAM.size
+    rng = np.random.default_rng(seed)
+    q = np.linalg.qr(rng.standard_normal((d, d)))[0]
+    x_star = 0.5 * rng.standard_normal(d)
+    x0 = x_star + rng.standard_normal(d)
+    quad = problems.make_quadratic(LAM, eigvecs=q, x_star=x_star, noise_cov=0.3 * np.eye(d), x0=x0)
+    return quad, NpQuadratic(LAM, q, x_star), q, x_star, x0

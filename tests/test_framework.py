@@ -28,13 +28,8 @@ import reference_numpy as R
 import xtrap
 
 D, MAX_B, MAX_K = 5, 4, 3
-_rng = np.random.default_rng(777)
-LAM = np.array([0.3, 0.7, 1.0, 1.6, 2.5])
-Q = np.linalg.qr(_rng.standard_normal((D, D)))[0]
-X_STAR = 0.5 * _rng.standard_normal(D)
-X0 = X_STAR + _rng.standard_normal(D)
-QUAD = problems.make_quadratic(LAM, eigvecs=Q, x_star=X_STAR, noise_cov=0.3 * np.eye(D), x0=X0)
-NP_QUAD = R.NpQuadratic(LAM, Q, X_STAR)
+LAM = R.LAM
+QUAD, NP_QUAD, Q, X_STAR, X0 = R.rotated_quadratic(777)
 COS = R.make_cosine(dim=D, a=1.0, b=3.0, noise_std=0.5)
 
 

@@ -20,6 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import proofs
+from _random_matrices import random_psd
 from proofs.catalog import d_extrapolation as D
 from proofs.catalog import e_smoothing as E
 
@@ -27,7 +28,6 @@ THEOREMS = {th.name: th for th in D.theorems() + E.theorems()}
 MUTATIONS = {**D.mutations(), **E.mutations()}
 BOUNDS = {name: th.bound for name, th in THEOREMS.items()}
 D_NAMES = {"eta", "gamma", "rho", "L", "Delta", "T", "sigma2", "b", "K", "d", "sigma_Z2", "delta2", "Delta_gamma"}
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -70,17 +70,6 @@ def test_d2_corollary_constant_origin():
     assert c.subs(x, sp.Rational(1, 4)) == sp.Rational(71, 128)
     grid = np.linspace(1e-6, 0.25, 2001)
     assert np.all(1 - grid - grid / 2 * (1 + grid) ** 2 >= 71 / 128 - 1e-15)
-
-
-def random_sym(rng, dim, scale=1.0):
-    a = rng.standard_normal((dim, dim))
-    return scale * (a + a.T) / 2
-
-
-def random_psd(rng, dim):
-    a = rng.standard_normal((dim, dim))
-    return a @ a.T + 0.1 * np.eye(dim)
-
 
 
 def linearize(step, n_state: int, noise_dims: list[int]):

@@ -15,6 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from _random_matrices import random_psd, random_sym
+
 from proofs.catalog import d_extrapolation as D
 from proofs.catalog import e_smoothing as E
 
@@ -50,17 +52,6 @@ def sample(law: str, dim: int, n: int, rng: np.random.Generator) -> np.ndarray:
 def mc_check(values: np.ndarray, target: float, se_mult: float = 4.0) -> None:
     m, se = float(values.mean()), float(values.std(ddof=1) / math.sqrt(values.size))
     assert abs(m - target) <= se_mult * se + 1e-12 * max(1.0, abs(target)), (m, target, se)
-
-
-def random_sym(rng, dim, scale=1.0):
-    a = rng.standard_normal((dim, dim))
-    return scale * (a + a.T) / 2
-
-
-def random_psd(rng, dim):
-    a = rng.standard_normal((dim, dim))
-    return a @ a.T + 0.1 * np.eye(dim)
-
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,13 +17,8 @@ import xtrap
 from xtrap.result import Result
 
 D = 5
-_rng = np.random.default_rng(4242)
-LAM = np.array([0.3, 0.7, 1.0, 1.6, 2.5])
-Q = np.linalg.qr(_rng.standard_normal((D, D)))[0]
-X_STAR = 0.5 * _rng.standard_normal(D)
-X0 = X_STAR + _rng.standard_normal(D)
-QUAD = problems.make_quadratic(LAM, eigvecs=Q, x_star=X_STAR, noise_cov=0.3 * np.eye(D), x0=X0)
-NP_QUAD = R.NpQuadratic(LAM, Q, X_STAR)
+LAM = R.LAM
+QUAD, NP_QUAD, Q, X_STAR, X0 = R.rotated_quadratic(4242)
 
 EXTRAP = dict(extrap_lr=0.15, momentum=0.5, nesterov=True, batch=3, workers=2)
 _jstep = jax.jit(xtrap.step, static_argnums=(0, 5))

@@ -207,18 +207,24 @@ def _bound_for_check(args: argparse.Namespace, problem: Any, method: Any) -> tup
     return theorem.bound, params
 
 
+def _print_listing(items: list[dict[str, Any]], field: str, *, as_json: bool) -> int:
+    """Print name, description and ``field`` (name -> default) of each item, or the JSON list."""
+    if as_json:
+        print(json.dumps(items))
+        return 0
+    width = max(len(it["name"]) for it in items) + 2
+    for it in items:
+        defaults = " ".join(f"{k}={v}" for k, v in it[field].items())
+        print(f"{it['name']:<{width}} {it['description']}\n{'':<{width}} {defaults}")
+    return 0
+
+
 def _cmd_problems(args: argparse.Namespace) -> int:
     import problems
 
     items = [{"name": n, "description": problems.describe(n), "parameters": problems.parameters(n)}
              for n in problems.names()]
-    if args.json:
-        print(json.dumps(items))
-    else:
-        for it in items:
-            params = " ".join(f"{k}={v}" for k, v in it["parameters"].items())
-            print(f"{it['name']:<16} {it['description']}\n{'':<16} {params}")
-    return 0
+    return _print_listing(items, "parameters", as_json=args.json)
 
 
 def _cmd_methods(args: argparse.Namespace) -> int:
@@ -230,13 +236,7 @@ def _cmd_methods(args: argparse.Namespace) -> int:
         doc = (inspect.getdoc(ctor) or "").splitlines()[0]
         items.append({"name": name, "description": doc,
                       "options": {k: p.default for k, p in sig.parameters.items()}})
-    if args.json:
-        print(json.dumps(items))
-    else:
-        for it in items:
-            opts = " ".join(f"{k}={v}" for k, v in it["options"].items())
-            print(f"{it['name']:<18} {it['description']}\n{'':<18} {opts}")
-    return 0
+    return _print_listing(items, "options", as_json=args.json)
 
 
 def _cmd_proofs(args: argparse.Namespace) -> int:
