@@ -42,3 +42,16 @@ def summarize(result: Any) -> list[dict[str, Any]]:
         entry["first_diverged_step"] = int(steps.min()) if steps.size else None
         points.append(entry)
     return points
+
+
+def json_safe(value: Any) -> Any:
+    """Strict-JSON values (for ``json.dumps``): non-finite floats become ``None``, NumPy scalars plain numbers."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -16,7 +16,6 @@ Rates (confidence intervals from :func:`analysis.fit_exponent`):
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Any, Sequence
 
@@ -28,21 +27,9 @@ from ._builders import m_sgd
 from ._evaluate import Runner, evaluate, samples
 from ._spec import LEVELS, CatalogCheck, RunSpec, build
 from .catalog_checks import ANISO, B, CHECKS
+from .summary import json_safe
 
 RATE_BATCHES = (1, 2, 4, 8, 16)
-
-
-def _clean(value: Any) -> Any:
-    """Strict-JSON values: non-finite floats become ``None``, NumPy scalars plain numbers."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def check_row(check: CatalogCheck, result: Any, level: str = "quick") -> dict[str, Any]:
@@ -57,7 +44,7 @@ def check_row(check: CatalogCheck, result: Any, level: str = "quick") -> dict[st
     row.update(witness=check.witness, witness_tol=check.witness_tol, expected=check.expect,
                ok=row["verdict"] == check.expect, kind=check.kind, setting=check.method.label,
                start=check.run.start, steps=steps, seeds=seeds, note=check.note)
-    return _clean(row)
+    return json_safe(row)
 
 
 def proof_counts(progress: bool = False) -> tuple[dict[str, int], list[str]]:
@@ -89,7 +76,7 @@ def _rate_row(name: str, theorem: str, what: str, x: np.ndarray, y: np.ndarray, 
 
     fit = fit_exponent(x, y, confidence=0.99)
     mean = y if y.ndim == 1 else np.mean(y, axis=1)
-    return _clean({"name": name, "theorem": theorem, "what": what, "exponent": fit.exponent, "ci_low": fit.ci_low,
+    return json_safe({"name": name, "theorem": theorem, "what": what, "exponent": fit.exponent, "ci_low": fit.ci_low,
                    "ci_high": fit.ci_high, "confidence": fit.confidence, "n_points": fit.n_points,
                    "proved": proved, "consistent": bool(fit.contains(proved)), "x": list(map(float, x)),
                    "y": list(map(float, mean))})
@@ -126,7 +113,8 @@ def rate_fits(runner: Runner) -> list[dict[str, Any]]:
 
 
 def verify(level: str = "quick", out_dir: str | None = None, progress: bool = False,
-           checks: Sequence[CatalogCheck] | None = None, rates: bool = True, svg: bool = False) -> dict[str, Any]:
+           checks: Sequence[CatalogCheck] | None = None, rates: bool = True, svg: bool = False,
+           sharp_flat: bool = False) -> dict[str, Any]:
     """Run the proofs, every check and the rate fits; write the report to ``out_dir`` if given.
 
     Args:
@@ -136,6 +124,8 @@ def verify(level: str = "quick", out_dir: str | None = None, progress: bool = Fa
         checks: the checks to run (default :data:`~analysis.catalog_checks.CHECKS`).
         rates: also fit the rate exponents.
         svg: also write the figures as SVG.
+        sharp_flat: also run the quick sharp-vs-flat study (:func:`analysis.sharp_flat`) into
+            ``out_dir/sharp-flat``; the report links to it (needs ``out_dir``).
 
     Returns:
         ``{"level", "checks": [rows], "proofs": {"verified", "failed", "cited"}, "failed_proofs",
@@ -158,6 +148,13 @@ def verify(level: str = "quick", out_dir: str | None = None, progress: bool = Fa
         "level": level, "checks": rows, "proofs": counts, "failed_proofs": failed, "rates": rate_rows,
         "passed": counts.get("failed", 0) == 0 and all(r["ok"] for r in rows), "runs": runner.runs,
     }
+    if out_dir is not None and sharp_flat:
+        from .sharp_flat import sharp_flat as run_sharp_flat
+
+        sf = run_sharp_flat("quick", out_dir=f"{out_dir}/sharp-flat", progress=progress, svg=svg)
+        out["sharp_flat"] = {"report": "sharp-flat/report.md", "cells": len(sf["basins"]),
+                             "claims": {c: [sum(x["holds"] is h for x in sf["claims"] if x["claim"] == c)
+                                            for h in (True, False, None)] for c in ("G2", "G3", "G4", "G5")}}
     if out_dir is not None:
         from .report import write_report
 
