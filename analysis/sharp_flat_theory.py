@@ -1,0 +1,152 @@
+"""Theory overlays for sharp vs flat minima (THEORY.md §G2–§G4, §A2, §A4).
+
+Every number here comes from a verified catalog bound (:mod:`proofs.catalog`), evaluated at the
+curvature of a known minimum; nothing is re-derived.
+
+* :func:`stability_filter`: is a minimum of curvature :math:`\\lambda` linearly stable for a method
+  at its step sizes (the G2 table: GD/NI :math:`2/\\eta`, HB :math:`2(1+\\beta)/\\eta`, EG
+  :math:`\\gamma\\lambda<1` and :math:`\\eta\\lambda(1-\\gamma\\lambda)<2`, PEG
+  :math:`\\min\\{1/\\gamma,2/(\\eta+2\\gamma)\\}`, normalized SAM: never converges, bounded 2-cycle iff
+  :math:`\\eta\\lambda<2`).
+* :func:`curvature_spread`: the per-sample curvatures :math:`h_i=v^\\top\\nabla^2f_i(x^\\star)v` along the
+  top eigenvector of a finite sum, their mean :math:`a` and spread :math:`s` (A4's 1-D form).
+* :func:`critical_batch`: :math:`B_{\\rm crit}` of A4/G3 for SGD (mean-square stable iff :math:`B\\ge B_{\\rm crit}`).
+* :func:`sgd_lyapunov`: the Lyapunov exponent :math:`\\Lambda(B)=\\mathbb E\\log|1-\\eta h_B|` of G4 and the
+  mean-square factor :math:`(1-\\eta a)^2+\\eta^2ps^2` of A4.WME; escape of typical paths needs :math:`\\Lambda>0`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from problems import Problem
+from proofs.catalog import catalog
+
+from ._tails import lyapunov_exponent
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Linear stability of one minimum for one method (THEORY.md §G2).
+
+    Attributes:
+        stable: the minimum is linearly stable (the deterministic method can converge to it).
+        threshold: the largest stable curvature :math:`\\lambda^\\star` (``nan`` when the rule is not one number).
+        rule: the rule, in words.
+        theorem: the catalog entry it comes from.
+    """
+
+    stable: bool
+    threshold: float
+    rule: str
+    theorem: str
+
+
+def _bound(name: str, **values: float) -> float:
+    return float(catalog()[name].bound.evaluate(**values))
+
+
+def stability_filter(method: str, lam: float, *, lr: float, extrap_lr: float = 0.0, rho: float = 0.0,
+                     momentum: float = 0.0) -> Filter:
+    """The G2 filter: can ``method`` (a key of :data:`analysis.basins.METHODS`' kinds) stay at a minimum of curvature ``lam``.
+
+    Args:
+        method: ``"sgd"`` (GD), ``"heavy_ball"``, ``"extrap"`` (EG, :math:`\\gamma` = ``extrap_lr``),
+            ``"past"`` (PEG), ``"noise"`` (noise injection: GD's mean path, A1) or ``"sam"`` (normalized SAM).
+        lam: the top Hessian eigenvalue :math:`\\lambda_{\\max}` of the minimum.
+        lr, extrap_lr, rho, momentum: :math:`\\eta,\\gamma,\\rho,\\beta`.
+
+    Returns:
+        A :class:`Filter`. For SAM ``stable`` means "bounded 2-cycle around the minimum" (A2.7), since
+        normalized SAM never converges to it.
+
+    >>> stability_filter("extrap", 15.0, lr=0.1, extrap_lr=0.1).stable  # gamma * lambda = 1.5 >= 1
+    False
+    """
+    if method in ("sgd", "noise"):
+        t = _bound("A2.GD", eta=lr)
+        return Filter(lam < t, t, f"lambda < 2/eta = {t:.4g}", "A2.GD")
+    if method == "heavy_ball":
+        t = _bound("A2.HB", eta=lr, beta=momentum)
+        return Filter(lam < t, t, f"lambda < 2(1+beta)/eta = {t:.4g}", "A2.HB")
+    if method == "past":
+        t = _bound("A2.PEG", eta=lr, gamma=extrap_lr)
+        return Filter(lam < t, t, f"lambda < min(1/gamma, 2/(eta+2 gamma)) = {t:.4g}", "A2.PEG")
+    if method == "extrap":
+        inside = extrap_lr * lam < 1 and lr * lam * (1 - extrap_lr * lam) < 2  # A2.EG, both Jury conditions
+        if lr > 8 * extrap_lr:
+            lam_p = _bound("A2.EG", eta=lr, gamma=extrap_lr)
+            lam_m = (1 - math.sqrt(1 - 8 * extrap_lr / lr)) / (2 * extrap_lr)
+            rule = f"lambda < 1/gamma = {1 / extrap_lr:.4g}, outside the band ({lam_m:.4g}, {lam_p:.4g})"
+            return Filter(inside, lam_m if lam < lam_p else 1 / extrap_lr, rule, "A2.EG")
+        return Filter(inside, 1 / extrap_lr, f"lambda < 1/gamma = {1 / extrap_lr:.4g} (no band: eta <= 8 gamma)",
+                      "A2.EG")
+    if method == "sam":
+        t = _bound("A2.GD", eta=lr)
+        return Filter(lam < t, t, f"never converges; bounded 2-cycle iff lambda < 2/eta = {t:.4g}", "A2.SAM")
+    raise ValueError(f"method must be one of sgd, heavy_ball, extrap, past, noise, sam; got {method!r}")
+
+
+def curvature_spread(problem: Problem, x: Any) -> tuple[np.ndarray, float, float]:
+    """Per-sample curvatures along the top Hessian eigenvector at ``x`` (A4's 1-D reduction).
+
+    .. math:: h_i=v^\\top\\nabla^2f_i(x)v,\\qquad a=\\tfrac1n\\textstyle\\sum_ih_i,\\qquad
+              s^2=\\tfrac1n\\textstyle\\sum_ih_i^2-a^2 .
+
+    Needs a finite sum with ``component_value``; for an additive-noise oracle every sample has the
+    Hessian of :math:`f`, so :math:`s=0` (returns ``h`` of length 1).
+    """
+    x = jnp.asarray(x, dtype=jnp.float64)
+    w, vecs = np.linalg.eigh(np.asarray(problem.hessian(x)))
+    v = jnp.asarray(vecs[:, -1])
+    if problem.n is None or not hasattr(problem, "component_value"):
+        return np.array([w[-1]]), float(w[-1]), 0.0
+    curv = jax.vmap(lambda i: v @ jax.hessian(lambda y: problem.component_value(y, i))(x) @ v)
+    h = np.asarray(curv(jnp.arange(problem.n)))
+    a = float(h.mean())
+    return h, a, float(math.sqrt(max(float(np.mean(h * h)) - a * a, 0.0)))
+
+
+def critical_batch(a: float, s: float, n: int | None, lr: float) -> float:
+    """:math:`B_{\\rm crit}` of A4 (SGD mean-square stable iff :math:`B\\ge B_{\\rm crit}`).
+
+    Returns ``inf`` when :math:`\\eta a\\ge2` (unstable at every batch, even full), ``0`` when
+    :math:`s=0` (batch size plays no part in linear stability), else the catalog value (the
+    :math:`n\\to\\infty` limit :math:`\\eta s^2/(a(2-\\eta a))` when ``n`` is ``None``).
+    """
+    if lr * a >= 2:
+        return math.inf
+    if s == 0:
+        return 0.0
+    if n is None:
+        return lr * s * s / (a * (2 - lr * a))
+    return _bound("A4.Bcrit", a=a, eta=lr, n=n, s=s)
+
+
+def sgd_lyapunov(h: np.ndarray, lr: float, batch: int, *, key: Any, samples: int = 20000) -> dict[str, float]:
+    """Lyapunov exponent and mean-square factor of SGD linearised at a minimum (THEORY.md §G4, §A4).
+
+    Batches of ``batch`` of the ``n = len(h)`` curvatures are drawn uniformly without replacement;
+    :math:`\\Lambda=\\mathbb E\\log|1-\\eta h_B|` is estimated over ``samples`` batches (with its standard
+    error), the mean-square factor is exact (A4.WME). Typical paths leave the minimum iff
+    :math:`\\Lambda>0`; a mean-square factor above 1 alone does not imply it (G4).
+    """
+    h = np.asarray(h, dtype=np.float64)
+    n = h.size
+    a, s = float(h.mean()), float(np.sqrt(max(np.mean(h * h) - h.mean() ** 2, 0.0)))
+    if n < 2 or batch >= n:
+        hb = np.full(2, a)
+        ms = (1 - lr * a) ** 2
+    else:
+        keys = jax.random.split(key, samples)
+        idx = np.asarray(jax.vmap(lambda k: jax.random.permutation(k, n)[:batch])(keys))
+        hb = h[idx].mean(axis=1)
+        ms = _bound("A4.WME", B=batch, a=a, eta=lr, n=n, s=max(s, 1e-300))
+    lam, se = lyapunov_exponent(np.log(np.maximum(np.abs(1 - lr * hb), 1e-300)))
+    return {"lyapunov": lam, "lyapunov_se": se, "mean_square_factor": ms}
