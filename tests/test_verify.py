@@ -20,6 +20,7 @@ from xtrap.cli import main
 verify_module = importlib.import_module("analysis.verify")  # the package re-exports the function `verify`
 evaluate_module = importlib.import_module("analysis._evaluate")
 report_module = importlib.import_module("analysis.report")
+sharp_flat_module = importlib.import_module("analysis.sharp_flat")
 
 
 def _one(theorem: str, problem_label: str | None = None, **fields: object) -> analysis.CatalogCheck:
@@ -145,8 +146,23 @@ def tiny(monkeypatch):
             {"verified": 3, "failed": failed_proofs, "cited": 1}, ["X"] * failed_proofs))
         monkeypatch.setattr(verify_module, "rate_fits", lambda runner: [])
         monkeypatch.setattr(report_module, "figures_for", lambda *a, **k: [])
+        monkeypatch.setattr(sharp_flat_module, "sharp_flat", _fake_sharp_flat)
 
     return use
+
+
+def _fake_sharp_flat(level, out_dir=None, **kw):
+    """Stands in for the sharp-vs-flat study (tested in test_sharp_flat.py): one row, one claim of each kind."""
+    return {"basins": [{}], "claims": [{"claim": c, "holds": True} for c in ("G2", "G3", "G4", "G5")]}
+
+
+def test_report_links_the_sharp_flat_study(tiny, capsys, tmp_path) -> None:
+    tiny([_one("B2.witness")])
+    assert _cli(capsys, "--out", str(tmp_path))[0] == 0
+    report = (tmp_path / "report.md").read_text()
+    assert "[sharp-flat/report.md](sharp-flat/report.md)" in report and "G2: 1 held, 0 did not" in report
+    assert _cli(capsys, "--no-sharp-flat", "--out", str(tmp_path / "b"))[0] == 0
+    assert "xtrap sharp-flat --quick" in (tmp_path / "b" / "report.md").read_text()
 
 
 def _cli(capsys, *argv: str) -> tuple[int, str, str]:

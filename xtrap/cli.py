@@ -1,4 +1,4 @@
-"""The ``xtrap`` command line: ``run``, ``problems``, ``methods``, ``proofs``, ``verify``.
+"""The ``xtrap`` command line: ``run``, ``problems``, ``methods``, ``proofs``, ``verify``, ``sharp-flat``.
 
 Every command has ``--help`` and ``--json``. A bad argument prints one line on stderr and
 exits with status 2; nothing prints a traceback for a user's mistake.
@@ -119,6 +119,24 @@ def _build_parser() -> _Parser:
     v.add_argument("--out", default="xtrap-report", metavar="DIR", help="report folder (default: xtrap-report)")
     v.add_argument("--svg", action="store_true", help="also write the figures as SVG")
     v.add_argument("--json", action="store_true", help="print one JSON object")
+    v.add_argument("--no-sharp-flat", dest="sharp_flat", action="store_false",
+                   help="skip the sharp-vs-flat study (by default its quick form is written to DIR/sharp-flat)")
+
+    sf = sub.add_parser("sharp-flat", help="which minimum each method picks vs batch and step size, beside the theory",
+                        description="Basin statistics on the two-basin and cosine landscapes (flat fraction with 95%% "
+                                    "Clopper-Pearson intervals, final sharpness) for SGD, SGD+momentum, EXTRAP-SGD, "
+                                    "past_extrap, noise_extrap and SAM, with the stability filters (G2), the critical "
+                                    "batch size (A4) and Lyapunov exponents (G4); writes DIR/report.md, basins.json "
+                                    "and the figures.")
+    level = sf.add_mutually_exclusive_group()
+    level.add_argument("--quick", dest="level", action="store_const", const="quick",
+                       help="100 seeds x 300 steps, 3 steps x 4 batches (the default; about 2 minutes on two cores)")
+    level.add_argument("--full", dest="level", action="store_const", const="full",
+                       help="400 seeds x 1000 steps, 4 steps x 7 batches")
+    sf.set_defaults(level="quick")
+    sf.add_argument("--out", default="xtrap-sharp-flat", metavar="DIR", help="folder (default: xtrap-sharp-flat)")
+    sf.add_argument("--svg", action="store_true", help="also write the figures as SVG")
+    sf.add_argument("--json", action="store_true", help="print one JSON object (with the list 'basins')")
     return p
 
 
@@ -272,20 +290,43 @@ def _cmd_proofs(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _cmd_verify(args: argparse.Namespace) -> int:
+def _out_dir(path: str) -> Any:
+    """``--out`` as a created folder: fail now, not after minutes of runs."""
     from pathlib import Path
 
-    out = Path(args.out)
+    out = Path(path)
     if out.exists() and not out.is_dir():
-        raise CliError(f"--out must be a folder; {args.out!r} is a file")
-    try:  # fail now, not after minutes of runs
+        raise CliError(f"--out must be a folder; {path!r} is a file")
+    try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise CliError(f"--out: cannot create the folder {args.out!r} ({err.strerror})") from None
+        raise CliError(f"--out: cannot create the folder {path!r} ({err.strerror})") from None
+    return out
+
+
+def _cmd_sharp_flat(args: argparse.Namespace) -> int:
+    from analysis import json_safe, sharp_flat
+
+    out = _out_dir(args.out)
+    summary = sharp_flat(args.level, out_dir=out, progress=not args.json and sys.stderr.isatty(), svg=args.svg)
+    if args.json:
+        print(json.dumps(json_safe(summary)))
+        return 0
+    print(f"{'problem':<10} {'method':<13} {'lr':>6} {'batch':>5} {'flat':>5}  {'95% CI':<13} {'runs':>4}  sharp min (G2)")
+    for r in summary["basins"]:
+        print(f"{r['problem']:<10} {r['method']:<13} {r['lr']:>6g} {r['batch']:>5} {r['flat_fraction']:>5.2f}  "
+              f"[{r['ci_low']:.2f}, {r['ci_high']:.2f}]  {r['runs']:>4}  {'stable' if r['sharp_stable'] else 'unstable'}")
+    held = sum(c["holds"] is True for c in summary["claims"])
+    print(f"claims: {held} of {len(summary['claims'])} held; report: {summary['report']} ({summary['seconds']:.0f} s)")
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    out = _out_dir(args.out)
     from analysis import verify
 
     progress = not args.json and sys.stderr.isatty()
-    summary = verify(args.level, out_dir=str(out), progress=progress, svg=args.svg)
+    summary = verify(args.level, out_dir=str(out), progress=progress, svg=args.svg, sharp_flat=args.sharp_flat)
     if args.json:
         print(json.dumps(summary))
     else:
@@ -316,7 +357,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _build_parser().parse_args(argv)
         handler = {"run": _cmd_run, "problems": _cmd_problems, "methods": _cmd_methods,
-                   "proofs": _cmd_proofs, "verify": _cmd_verify}[args.command]
+                   "proofs": _cmd_proofs, "verify": _cmd_verify,
+                   "sharp-flat": _cmd_sharp_flat}[args.command]
         return handler(args)
     except (CliError, ParameterError, AssumptionError) as err:
         print(f"xtrap: error: {err}", file=sys.stderr)

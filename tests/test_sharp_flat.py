@@ -1,0 +1,209 @@
+"""Sharp vs flat: the theory overlays against independent computations, basin statistics, the CLI.
+
+The overlays are checked against what they summarise: G2 filters against numerical spectral radii of
+the linearised methods, B_crit against the mean-square factor it zeroes, Lyapunov exponents against
+exact enumeration of the batches, Clopper–Pearson against scipy's exact binomial interval.
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import json
+import math
+
+import jax
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+from scipy import stats
+
+import problems
+from analysis import basin_rows, basin_sweep, clopper_pearson, landscapes
+from analysis.basins import METHODS, shift_gap
+from analysis.sharp_flat import claims, g2_deterministic
+from analysis.sharp_flat_theory import critical_batch, curvature_spread, sgd_lyapunov, stability_filter
+from proofs.catalog import catalog
+from xtrap.cli import main
+
+sf_module = importlib.import_module("analysis.sharp_flat")
+
+
+def _spectral_radius(kind: str, lam: float, lr: float, gamma: float, beta: float) -> float:
+    """Spectral radius of the deterministic method linearised on f = lam x^2 / 2 (state matrices of THEORY.md A2)."""
+    if kind in ("sgd", "noise"):
+        a = np.array([[1 - lr * lam]])
+    elif kind == "extrap":
+        a = np.array([[1 - lr * lam * (1 - gamma * lam)]])
+    elif kind == "heavy_ball":
+        a = np.array([[1 + beta - lr * lam, -beta], [1.0, 0.0]])
+    else:  # past, state (x_t, g_(t-1))
+        a = np.array([[1 - lr * lam, lr * gamma * lam], [lam, -gamma * lam]])
+    return float(np.max(np.abs(np.linalg.eigvals(a))))
+
+
+@given(kind=st.sampled_from(["sgd", "noise", "extrap", "heavy_ball", "past"]),
+       lam=st.floats(0.05, 50.0), lr=st.floats(0.005, 1.0), gamma=st.floats(0.005, 1.0), beta=st.floats(0.0, 0.95))
+def test_stability_filter_matches_the_spectral_radius(kind, lam, lr, gamma, beta) -> None:
+    rho = _spectral_radius(kind, lam, lr, gamma, beta)
+    if abs(rho - 1) < 1e-6:  # marginal: the filter's strict inequality is decided by round-off
+        return
+    f = stability_filter(kind, lam, lr=lr, extrap_lr=gamma, momentum=beta)
+    assert f.stable == (rho < 1), (f, rho)
+
+
+def test_stability_filter_names_its_theorem_and_refuses_unknown_methods() -> None:
+    assert stability_filter("extrap", 15.0, lr=0.1, extrap_lr=0.1).theorem == "A2.EG"
+    eg = stability_filter("extrap", 3.0, lr=1.0, extrap_lr=0.05)  # eta > 8 gamma: the band (lam_-, lam_+) is excluded
+    assert not eg.stable and "band" in eg.rule
+    with pytest.raises(ValueError, match="method must be one of"):
+        stability_filter("adam", 1.0, lr=0.1)
+
+
+@given(n=st.integers(1, 60), confidence=st.sampled_from([0.9, 0.95, 0.99]), data=st.data())
+def test_clopper_pearson_equals_scipy_exact_interval(n, confidence, data) -> None:
+    k = data.draw(st.integers(0, n))
+    ci = stats.binomtest(k, n).proportion_ci(confidence_level=confidence, method="exact")
+    assert np.allclose(clopper_pearson(k, n, confidence), (ci.low, ci.high), rtol=1e-10, atol=1e-12)
+
+
+def test_curvature_spread_is_the_exact_hessian_on_average() -> None:
+    """Mean of the per-sample curvatures = the top eigenvalue of the exact Hessian (an identity of finite sums)."""
+    p = problems.make("two-basin", confinement=1.0)
+    for m in p.minima:
+        h, a, s = curvature_spread(p, m.x)
+        assert h.shape == (p.n,) and s > 0
+        assert a == pytest.approx(float(np.linalg.eigvalsh(m.hessian)[-1]), rel=1e-12)
+        assert s == pytest.approx(float(np.std(h)), rel=1e-12)
+    c = problems.make("cosine", dim=1)
+    assert curvature_spread(c, c.minima[1].x)[2] == 0.0  # additive noise: one Hessian for every sample
+
+
+def test_critical_batch_zeroes_the_mean_square_margin() -> None:
+    """At B = B_crit the A4.WME factor (a different catalog entry) is exactly 1."""
+    wme = catalog()["A4.WME"].bound
+    for a, s, n, lr in [(15.4, 5.2, 64, 0.125), (2.0, 3.0, 10, 0.5), (1.0, 4.0, 1000, 1.5)]:
+        b = critical_batch(a, s, n, lr)
+        assert 0 < b < n
+        assert wme.evaluate(B=b, a=a, eta=lr, n=n, s=s) == pytest.approx(1.0, rel=1e-12)
+    assert critical_batch(15.0, 1.0, 64, 0.2) == math.inf  # eta a >= 2: unstable even at full batch
+    assert critical_batch(15.0, 0.0, 64, 0.1) == 0.0
+
+
+def test_sgd_lyapunov_matches_enumeration_of_batches() -> None:
+    """G4: the Monte-Carlo exponent is within 4 SE of the exact mean over all C(n, B) batches; THEORY.md's
+    example (h = 1,...,1,10; n = 10; B = 1; eta = 0.5) gives mean-square factor 1.825 and Lambda = -0.485."""
+    h = np.array([1.0] * 9 + [10.0])
+    out = sgd_lyapunov(h, 0.5, 1, key=jax.random.key(3))
+    assert out["mean_square_factor"] == pytest.approx(1.825, rel=1e-12)
+    assert abs(out["lyapunov"] - np.mean(np.log(np.abs(1 - 0.5 * h)))) < 4 * out["lyapunov_se"]
+    assert out["lyapunov"] == pytest.approx(-0.485, abs=4 * out["lyapunov_se"] + 5e-4)
+    rng = np.random.default_rng(0)
+    h = rng.uniform(5, 25, size=9)
+    for b in (2, 4):
+        exact = np.mean([np.log(abs(1 - 0.12 * np.mean(h[list(c)]))) for c in itertools.combinations(range(9), b)])
+        est = sgd_lyapunov(h, 0.12, b, key=jax.random.key(b))
+        assert abs(est["lyapunov"] - exact) < 4 * est["lyapunov_se"]
+    full = sgd_lyapunov(h, 0.12, 9, key=jax.random.key(0))
+    assert full["lyapunov"] == pytest.approx(math.log(abs(1 - 0.12 * h.mean())), rel=1e-12)
+
+
+def test_g2_classification_holds_on_both_landscapes() -> None:
+    """Exact-gradient runs from the sharp minimum converge iff the G2 filter says stable (a real check:
+    the filters come from the catalog, the runs from xtrap)."""
+    for ls in landscapes():
+        rows = g2_deterministic(ls, [0.05, 0.125, 0.2, 0.25], steps=300)
+        assert len(rows) == 16
+        assert all(r["holds"] for r in rows), [r["detail"] for r in rows if not r["holds"]]
+
+
+@pytest.fixture(scope="module")
+def small_sweeps():
+    ls = landscapes()
+    return [basin_sweep(ls[0], METHODS["EXTRAP-SGD"], [0.05, 0.2], [1, 64], seeds=24, steps=200),
+            basin_sweep(ls[1], METHODS["SGD"], [0.05, 0.25], [1, 16], seeds=24, steps=100)]
+
+
+def test_basin_rows_count_runs_and_bracket_the_fraction(small_sweeps) -> None:
+    for sw in small_sweeps:
+        rows = basin_rows(sw)
+        assert len(rows) == sw.lrs.size * sw.batches.size
+        for r in rows:
+            assert r["runs"] + r["diverged"] == 24
+            assert r["ci_low"] <= r["flat_fraction"] <= r["ci_high"]
+            assert {"problem", "method", "batch", "lr", "flat_fraction", "ci_low", "ci_high", "runs"} <= set(r)
+        if sw.method.label == "SGD":
+            assert all("b_crit" in r and "lyapunov" in r for r in rows)
+
+
+def test_extragradient_leaves_the_sharp_two_basin_minimum_where_g2_says_so(small_sweeps) -> None:
+    """EXTRAP-SGD with gamma = eta = 0.2 has 1/gamma = 5 < lambda_sharp: G2 says it cannot stay; here it ends
+    in the flat basin. At eta = 0.05 (1/gamma = 20 > lambda_sharp) and B = n (exact gradients) it stays."""
+    rows = {(r["lr"], r["batch"]): r for r in basin_rows(small_sweeps[0])}
+    assert not rows[(0.2, 1)]["sharp_stable"] and rows[(0.05, 64)]["sharp_stable"]
+    assert rows[(0.2, 1)]["ci_low"] > 0.5
+    assert rows[(0.05, 64)]["flat_fraction"] == 0.0
+
+
+def test_final_sharpness_is_the_exact_hessian_at_the_last_iterate(small_sweeps) -> None:
+    sw = small_sweeps[0]
+    p = sw.landscape.problem
+    x = sw.trajectory[1, 0, 3, -1]
+    assert sw.final_sharpness[1, 0, 3] == pytest.approx(float(np.linalg.eigvalsh(np.asarray(p.hessian(x)))[-1]),
+                                                        rel=1e-12)
+
+
+def test_shift_gap_is_half_tau2_trace_to_second_order() -> None:
+    """On a quadratic the generalization proxy is exactly (1/J) sum_j delta_j^T H delta_j / 2 (no higher terms)."""
+    p = problems.make("quadratic", dim=3)
+    d = 0.1 * jax.random.normal(jax.random.key(0), (500, 3))
+    h = np.asarray(p.hessian(p.x0))
+    exact = 0.5 * np.mean(np.einsum("ji,ik,jk->j", np.asarray(d), h, np.asarray(d)))
+    x = np.asarray(p.minima[0].x)
+    assert float(shift_gap(p, x, d)) == pytest.approx(exact, rel=1e-10)
+
+
+def test_claims_report_what_was_measured() -> None:
+    row = dict(problem="p", method="SGD", lr=0.1, ci_low=0.0, ci_high=0.1, flat_fraction=0.0, b_crit=0.5,
+               mean_square_factor=1.2, lyapunov=-0.3, lyapunov_se=0.01, runs=50)
+    rows = [dict(row, batch=1), dict(row, batch=64, ci_low=0.5, ci_high=0.8, flat_fraction=0.6),
+            dict(row, method="SAM", batch=1, ci_low=0.3, ci_high=0.6, flat_fraction=0.45)]
+    out = {(c["claim"], c["batch"]): c for c in claims(rows)}
+    assert out[("G3", "1 vs 64")]["holds"] is False  # small batch is *below* large batch here
+    assert out[("G4", 1)]["holds"] is True  # mean-square unstable, Lambda < 0, runs stayed
+    assert out[("G4", 64)]["holds"] is False  # the same theory, but most runs left
+    assert out[("G5", 1)]["holds"] is True  # SAM's interval lies above SGD's
+
+
+@pytest.fixture
+def tiny_level(monkeypatch):
+    monkeypatch.setitem(sf_module.LEVELS, "quick", {"seeds": 8, "steps": 40, "grid": {
+        "two-basin": ([0.2], [1, 4]), "cosine": ([0.25], [1, 4])}})
+    monkeypatch.setattr(sf_module, "METHODS", {k: METHODS[k] for k in ("SGD", "EXTRAP-SGD")})
+    monkeypatch.setattr(sf_module, "_EXACT", {k: sf_module._EXACT[k] for k in ("SGD", "EXTRAP-SGD")})
+
+
+def test_cli_sharp_flat_json_report_and_figures(tiny_level, capsys, tmp_path) -> None:
+    code = main(["sharp-flat", "--quick", "--json", "--out", str(tmp_path)])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    d = json.loads(out.out)
+    assert len(d["basins"]) == 2 * 2 * 2
+    for r in d["basins"]:
+        for key in ("problem", "method", "batch", "lr", "flat_fraction", "ci_low", "ci_high", "runs"):
+            assert key in r
+    assert {c["claim"] for c in d["claims"]} >= {"G2", "G3", "G5"}
+    report = (tmp_path / "report.md").read_text()
+    assert "## Claims" in report and "two-basin" in report and "cosine" in report
+    assert json.loads((tmp_path / "basins.json").read_text())["basins"] == d["basins"]
+    pngs = list(tmp_path.glob("*.png"))
+    assert pngs and all(p.stat().st_size > 0 for p in pngs)
+    assert all(p.name in report for p in pngs)
+
+
+def test_cli_sharp_flat_bad_out_is_one_line(capsys, tmp_path) -> None:
+    f = tmp_path / "file"
+    f.write_text("x")
+    assert main(["sharp-flat", "--out", str(f)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--out must be a folder" in err[0]
