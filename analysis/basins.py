@@ -11,6 +11,7 @@ the critical batch size and Lyapunov exponent of the sharp minimum (:mod:`analys
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -23,7 +24,8 @@ import problems
 import xtrap
 from problems import Problem
 
-from .sharp_flat_theory import critical_batch, curvature_spread, sgd_lyapunov, stability_filter
+from .sharp_flat_theory import (critical_batch, curvature_spread, noise_along, sgd_lyapunov, stability_filter,
+                                stationary_std)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class Landscape:
     problem: Problem
     x0: np.ndarray
     why: str
+    barrier: float  # distance along x_1 (the sharp direction) from the sharp minimum to the nearest flat basin
     shift: float = 0.1
 
     def index(self, label: str) -> np.ndarray:
@@ -75,20 +78,27 @@ class Landscape:
         return float(np.linalg.eigvalsh(self.problem.minima[int(self.index(label)[0])].hessian)[-1])
 
 
+def _sharp(p: Problem) -> np.ndarray:
+    return np.asarray(p.minima[[m.label for m in p.minima].index("sharp")].x)
+
+
 def landscapes() -> list[Landscape]:
-    """The two landscapes of ``xtrap sharp-flat``; every run starts at the sharp minimum (+1e-3)."""
+    """The two landscapes of ``xtrap sharp-flat``; every run starts at the sharp minimum (+1e-3 along :math:`x_1`)."""
     tb = problems.make("two-basin", confinement=1.0)
     cs = problems.make("cosine", dim=1, noise=1.0)
-    start = lambda p: np.asarray(p.minima[[m.label for m in p.minima].index("sharp")].x) + 1e-3 * np.eye(p.dim)[0]
+    flat = np.flatnonzero(np.isclose(cs.curv_1d, np.min(cs.curv_1d), rtol=1e-9))  # flat 1-D basins (r_(k-1), r_k)
+    edges = [cs.maxs_1d[k - 1] for k in flat if k > 0] + [cs.maxs_1d[k] for k in flat if k < len(cs.mins_1d) - 1]
+    start = lambda p: _sharp(p) + 1e-3 * np.eye(p.dim)[0]
     return [
         Landscape("two-basin", tb, start(tb),
                   "two-basin defaults (d=2, n=64, wells of curvature 20 and 1 and depth 1 before averaging over the n "
-                  "shifted samples, spread 0.1) with walls of "
-                  "curvature 1 (default 0.01) so that runs thrown out of the sharp well come back instead of "
-                  "drifting on the nearly flat plateau behind it (the walls add no minimum)"),
+                  "shifted samples, spread 0.1) with walls of curvature 1 (default 0.01) so that runs thrown out of "
+                  "the sharp well come back instead of drifting on the nearly flat plateau behind it (the walls add "
+                  "no minimum)", abs(float(tb.ridge) - float(_sharp(tb)[0]))),
         Landscape("cosine", cs, start(cs),
                   "cosine with d=1, a=1, b=1, omega=3 (defaults) and gradient noise std 1 (default 0.1, too small "
-                  "to matter): minima ±0.94 (sharp) and ±2.75 (flat, but 3.9 higher: the ½a s² term)"),
+                  "to matter): minima ±0.94 (sharp) and ±2.75 (flat, but 3.9 higher: the ½a s² term)",
+                  float(np.min(np.abs(np.asarray(edges) - _sharp(cs)[0])))),
     ]
 
 
@@ -168,6 +178,7 @@ def basin_rows(sweep: BasinSweep, *, confidence: float = 0.95, key: Any = None) 
     lam_s, lam_f = ls.curvature("sharp"), ls.curvature("flat")
     sharp_x = ls.problem.minima[int(ls.index("sharp")[0])].x
     h, a, s = curvature_spread(ls.problem, sharp_x)
+    e1 = np.eye(ls.problem.dim)[0]  # the sharp direction: the Hessians of both landscapes are diagonal
     key = jax.random.key(0) if key is None else key
     flat = sweep.flat()
     rows = []
@@ -190,6 +201,8 @@ def basin_rows(sweep: BasinSweep, *, confidence: float = 0.95, key: Any = None) 
                        sharp_curvature=lam_s, flat_curvature=lam_f,
                        sharp_stable=f_sharp.stable, flat_stable=f_flat.stable, filter_rule=f_sharp.rule,
                        filter_theorem=f_sharp.theorem, **{k_: v for k_, v in hyper.items() if k_ != "lr"})
+            std = stationary_std(spec.kind, lam_s, noise_along(ls.problem, sharp_x, e1, int(b)), **args)
+            row.update(stationary_std=std, escape_z=ls.barrier / std if std > 0 else (math.inf if std == 0 else math.nan))
             if spec.kind == "sgd":
                 row["b_crit"] = critical_batch(a, s, ls.problem.n, float(lr))
                 row.update(sgd_lyapunov(h, float(lr), int(b), key=jax.random.fold_in(key, j)))

@@ -12,23 +12,26 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from pathlib import Path
 from typing import Any, Sequence
 
 import jax
 import numpy as np
+from tqdm import tqdm
 
-from .summary import json_safe
 import xtrap
+from problems._validate import check_choice
 
 from .basins import METHODS, MOMENTUM, BasinSweep, Landscape, basin_rows, basin_sweep, landscapes
 from .sharp_flat_theory import stability_filter
+from .summary import json_safe
 
 LEVELS: dict[str, dict[str, Any]] = {
     "quick": {"seeds": 100, "steps": 300,
               "grid": {"two-basin": ([0.05, 0.125, 0.2], [1, 4, 16, 64]), "cosine": ([0.05, 0.15, 0.25], [1, 4, 16, 64])}},
-    "full": {"seeds": 400, "steps": 1000,
+    "full": {"seeds": 300, "steps": 600,
              "grid": {"two-basin": ([0.05, 0.1, 0.125, 0.2], [1, 2, 4, 8, 16, 32, 64]),
                       "cosine": ([0.05, 0.1, 0.15, 0.25], [1, 2, 4, 8, 16, 32, 64])}},
 }
@@ -166,49 +169,64 @@ def minima_sharpness(landscape: Landscape, epsilon: float = 0.05, seed: int = 0)
     return out
 
 
+def _landscape_view(ls: Landscape) -> dict[str, Any]:
+    return {"name": ls.name, "why": ls.why, "x0": [float(v) for v in ls.x0], "sharp_curvature": ls.curvature("sharp"),
+            "flat_curvature": ls.curvature("flat"), "shift": ls.shift, "barrier": ls.barrier}
+
+
+def _save_json(out: dict[str, Any], out_dir: str | Path | None) -> None:
+    """``basins.json``, written atomically (a partial file after every sweep, ``"complete": false``)."""
+    if out_dir is None:
+        return
+    path = Path(out_dir, "basins.json")
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(json_safe(out), indent=1))
+    os.replace(tmp, path)
+
+
 def sharp_flat(level: str = "quick", out_dir: str | Path | None = None, *, progress: bool = False,
                svg: bool = False, seed: int = 0, methods: Sequence[str] | None = None) -> dict[str, Any]:
-    """Run every basin sweep of ``level``; write the report to ``out_dir`` if given.
+    """Run every basin sweep of ``level``; write the report, figures and ``basins.json`` to ``out_dir`` if given.
+
+    ``basins.json`` is rewritten after every sweep (``"complete": false`` until the end), so an interrupted
+    run keeps the rows of the sweeps that finished.
 
     Returns:
-        ``{"level", "basins": rows, "claims", "lanczos", "landscapes", "seconds", "report"}``; a row
-        has at least ``problem, method, batch, lr, flat_fraction, ci_low, ci_high, runs``.
+        ``{"level", "basins": rows, "claims", "lanczos", "minima", "landscapes", "seeds", "steps", "complete",
+        "seconds", "report"}``; a row has at least ``problem, method, batch, lr, flat_fraction, ci_low, ci_high,
+        runs``.
+
+    Raises:
+        ParameterError: an unknown level or method.
 
     >>> out = sharp_flat("quick", methods=["SGD"])  # doctest: +SKIP
     """
-    if level not in LEVELS:
-        raise ValueError(f"level must be one of {', '.join(LEVELS)}; got {level!r}")
+    level = check_choice("level", level, tuple(LEVELS))
     names = list(METHODS) if methods is None else list(methods)
-    unknown = [m for m in names if m not in METHODS]
-    if unknown:
-        raise ValueError(f"methods must be among {', '.join(METHODS)}; got {unknown}")
+    for m in names:
+        check_choice("methods", m, tuple(METHODS))
     t0 = time.perf_counter()
-    cfg = LEVELS[level]
+    cfg, lands = LEVELS[level], landscapes()
+    out: dict[str, Any] = {"level": level, "seeds": cfg["seeds"], "steps": cfg["steps"], "complete": False,
+                           "landscapes": [_landscape_view(ls) for ls in lands], "basins": []}
+    if out_dir is not None:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+    jobs = [(ls, name) for ls in lands for name in names]
     sweeps: list[BasinSweep] = []
-    for ls in landscapes():
+    for ls, name in tqdm(jobs, desc="sharp-flat sweeps", disable=not progress, leave=False):
         lrs, batches = cfg["grid"][ls.name]
-        for name in names:
-            if progress:
-                print(f"sharp-flat: {ls.name} × {name}", flush=True)
-            sweeps.append(basin_sweep(ls, METHODS[name], lrs, batches, seeds=cfg["seeds"], steps=cfg["steps"],
-                                      seed=seed))
-    rows = [r for sw in sweeps for r in basin_rows(sw)]
-    g2 = [c for ls in landscapes() for c in g2_deterministic(ls, cfg["grid"][ls.name][0])]
-    out: dict[str, Any] = {
-        "level": level, "basins": rows, "claims": claims(rows, g2), "lanczos": lanczos_crosscheck(sweeps),
-        "minima": [r for ls in landscapes() for r in minima_sharpness(ls)],
-        "landscapes": [{"name": ls.name, "why": ls.why, "x0": [float(v) for v in ls.x0],
-                        "sharp_curvature": ls.curvature("sharp"), "flat_curvature": ls.curvature("flat"),
-                        "shift": ls.shift} for ls in landscapes()],
-        "seeds": cfg["seeds"], "steps": cfg["steps"],
-    }
+        sweeps.append(basin_sweep(ls, METHODS[name], lrs, batches, seeds=cfg["seeds"], steps=cfg["steps"], seed=seed))
+        out["basins"] += basin_rows(sweeps[-1])
+        _save_json(out, out_dir)
+    g2 = [c for ls in lands for c in g2_deterministic(ls, cfg["grid"][ls.name][0])]
+    out.update(claims=claims(out["basins"], g2), lanczos=lanczos_crosscheck(sweeps),
+               minima=[r for ls in lands for r in minima_sharpness(ls)])
     if out_dir is not None:
         from .sharp_flat_report import write_sharp_flat_report
 
         out["report"] = str(write_sharp_flat_report(out, sweeps, out_dir, svg=svg))
-    out["seconds"] = time.perf_counter() - t0
-    if out_dir is not None:
-        Path(out_dir, "basins.json").write_text(json.dumps(json_safe(out), indent=1))
+    out.update(complete=True, seconds=time.perf_counter() - t0)
+    _save_json(out, out_dir)
     return out
 
 

@@ -96,6 +96,38 @@ def minima_table(minima: Sequence[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def escape_table(rows: Sequence[dict[str, Any]], problem: str) -> list[str]:
+    """Noise-to-barrier ratio z = barrier / A3 stationary std at the sharp minimum, beside the flat fraction."""
+    mine = [r for r in rows if r["problem"] == problem and math.isfinite(r["stationary_std"])]
+    batches = sorted({r["batch"] for r in mine})
+    cells: dict[tuple, dict[int, dict[str, Any]]] = {}
+    for r in mine:
+        cells.setdefault((r["method"], r["lr"]), {})[r["batch"]] = r
+    lines = ["| method | η | " + " | ".join(f"B={b}: z · flat" for b in batches) + " |", "|---|---|" + "---|" * len(batches)]
+    for (method, lr), by_b in cells.items():
+        lines.append(f"| {method} | {lr:g} | " + " | ".join(
+            f"{_f(by_b[b]['escape_z'])} · {by_b[b]['flat_fraction']:.2f}" if b in by_b else "" for b in batches) + " |")
+    return lines
+
+
+def escape_summary(rows: Sequence[dict[str, Any]]) -> str:
+    """How well z orders the escapes seen where the sharp minimum is linearly stable."""
+    cells = [r for r in rows if r["sharp_stable"] and math.isfinite(r["escape_z"])]
+    left = [r for r in cells if r["ci_low"] > 0]
+    stayed = [r for r in cells if r["ci_low"] == 0]
+    if not cells:
+        return "No cell has both a stable sharp minimum and an A3 row."
+    text = (f"Of {len(cells)} cells where the sharp minimum is linearly stable and the method has an A3 row, "
+            f"{len(left)} show escape (lower 95% bound of the flat fraction above 0)")
+    if left:
+        text += f", all with z ≤ {max(r['escape_z'] for r in left):.3g}"
+    if stayed:
+        low = min(stayed, key=lambda r: r["escape_z"])
+        text += (f"; the smallest z without escape is {low['escape_z']:.3g} ({low['problem']}, {low['method']}, "
+                 f"η={low['lr']:g}, B={low['batch']})")
+    return text + "."
+
+
 def claims_table(claims: Sequence[dict[str, Any]]) -> list[str]:
     """Counts per claim and every claim that did not hold."""
     lines = ["| claim | held | did not hold | undecided |", "|---|---|---|---|"]
@@ -179,6 +211,20 @@ def write_sharp_flat_report(summary: dict[str, Any], sweeps: Sequence[BasinSweep
         lines += [f"## {ls['name']}: flat fraction [95% CI] · median final λmax", "",
                   *basin_table(rows, ls["name"]), "", "SGD at the sharp minimum, step by step:", "",
                   *sgd_explanation(rows, ls["name"]), "", *sgd_theory_table(rows, ls["name"]), ""]
+    lines += ["## Noise-driven escape (a linear proxy, not a theorem)", "",
+              "Where the sharp minimum is linearly stable, leaving it takes noise. The linearised method's stationary "
+              "spread σ along the sharp direction is exact (THEORY.md §A3: the method's row, with the mini-batch "
+              "gradient variance v_B at the minimum: (n−B)/(B(n−1))·Var_i for the finite sum, ν²/B for additive "
+              "noise); z = (distance to the nearest flat basin)/σ compares it with the way out. Small z means the "
+              "linearised noise alone reaches the boundary; it ignores the curvature's fall-off and the barrier's "
+              "height, so it orders escapes at best. Heavy ball's row is (1+β)/(1−β)·(2−ηλ)/(2(1+β)−ηλ) times SGD's "
+              "at equal η and batch (7.7 at ηλ = 0.77, β = 0.9): momentum's noise spreads much further. z is not "
+              "comparable across methods near an edge of stability: as ηλ → 2, SGD's (and noise injection's) spread "
+              "grows through the period-2 mode r = 1 − ηλ ≈ −1, which flips the iterate across the minimum instead of "
+              "carrying it away, so a small z there need not mean escape. z = inf: full batch (no noise).", "",
+              escape_summary(rows), ""]
+    for ls in summary["landscapes"]:
+        lines += [f"### {ls['name']} (barrier {ls['barrier']:.3g})", "", *escape_table(rows, ls["name"]), ""]
     lines += ["## Figures", ""]
     for names, caption in write_figures(sweeps, rows, out, svg=svg):
         lines += [f"![{names[0]}]({names[0]})", "", caption, ""]

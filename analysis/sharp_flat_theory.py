@@ -11,6 +11,8 @@ curvature of a known minimum; nothing is re-derived.
 * :func:`curvature_spread`: the per-sample curvatures :math:`h_i=v^\\top\\nabla^2f_i(x^\\star)v` along the
   top eigenvector of a finite sum, their mean :math:`a` and spread :math:`s` (A4's 1-D form).
 * :func:`critical_batch`: :math:`B_{\\rm crit}` of A4/G3 for SGD (mean-square stable iff :math:`B\\ge B_{\\rm crit}`).
+* :func:`stationary_std` with :func:`noise_along`: the stationary spread of the linearised method along the
+  sharp direction (A3 rows), a proxy for noise-driven escape (not a theorem about escape).
 * :func:`sgd_lyapunov`: the Lyapunov exponent :math:`\\Lambda(B)=\\mathbb E\\log|1-\\eta h_B|` of G4 and the
   mean-square factor :math:`(1-\\eta a)^2+\\eta^2ps^2` of A4.WME; escape of typical paths needs :math:`\\Lambda>0`.
 """
@@ -150,3 +152,40 @@ def sgd_lyapunov(h: np.ndarray, lr: float, batch: int, *, key: Any, samples: int
         ms = _bound("A4.WME", B=batch, a=a, eta=lr, n=n, s=max(s, 1e-300))
     lam, se = lyapunov_exponent(np.log(np.maximum(np.abs(1 - lr * hb), 1e-300)))
     return {"lyapunov": lam, "lyapunov_se": se, "mean_square_factor": ms}
+
+
+_A3 = {"sgd": "A3.SGD", "heavy_ball": "A3.HB", "extrap": "A3.EG-indep", "past": "A3.PEG", "noise": "A3.NI"}
+
+
+def noise_along(problem: Problem, x: Any, v: Any, batch: int) -> float:
+    """Variance :math:`v_B` of the mini-batch gradient along the unit vector ``v`` at ``x`` (A3's :math:`v`).
+
+    Finite sums (uniform batches without replacement): :math:`\\frac{n-B}{B(n-1)}\\mathrm{Var}_i(v^\\top\\nabla f_i(x))`;
+    additive isotropic noise: :math:`\\sigma^2/(dB)` (``sigma2`` is the trace).
+    """
+    if problem.n is not None:
+        g = np.asarray(problem.per_sample_grads(jnp.asarray(x, dtype=jnp.float64))) @ np.asarray(v)
+        n = problem.n
+        return 0.0 if batch >= n else float(np.var(g)) * (n - batch) / (batch * (n - 1))
+    return float(problem.constants["sigma2"]) / problem.dim / batch
+
+
+def stationary_std(kind: str, lam: float, v: float, *, lr: float, extrap_lr: float = 0.0, rho: float = 0.0,
+                   momentum: float = 0.0) -> float:
+    """:math:`\\sqrt{\\lim_t\\mathbb Ec_t^2}` along an eigen-direction of curvature ``lam`` with noise variance ``v``:
+    :math:`c^2=2\\,\\mathbb E[f-f^\\star]/\\lambda` from the method's A3 row (exact for the linearised
+    dynamics); ``nan`` for normalized SAM (no A3 row) or where G2 says the direction is unstable.
+    Noise injection (A3.NI, Gaussian :math:`w=1`) adds :math:`\\gamma^2\\lambda^2` even at :math:`v=0`.
+    """
+    if kind not in _A3 or not stability_filter(kind, lam, lr=lr, extrap_lr=extrap_lr, momentum=momentum).stable:
+        return math.nan
+    if v == 0 and kind != "noise":
+        return 0.0
+    par = {"eta": lr, "lambda": lam, "v": max(v, 1e-300)}
+    if kind == "heavy_ball":
+        par["beta"] = momentum
+    if kind in ("extrap", "past", "noise"):
+        par["gamma"] = extrap_lr
+    if kind == "noise":
+        par["w"] = 1.0
+    return math.sqrt(2 * _bound(_A3[kind], **par) / lam)

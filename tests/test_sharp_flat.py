@@ -22,7 +22,8 @@ import problems
 from analysis import basin_rows, basin_sweep, clopper_pearson, landscapes
 from analysis.basins import METHODS, shift_gap
 from analysis.sharp_flat import claims, g2_deterministic
-from analysis.sharp_flat_theory import critical_batch, curvature_spread, sgd_lyapunov, stability_filter
+from analysis.sharp_flat_theory import (critical_batch, curvature_spread, noise_along, sgd_lyapunov, stability_filter,
+                                        stationary_std)
 from proofs.catalog import catalog
 from xtrap.cli import main
 
@@ -207,3 +208,52 @@ def test_cli_sharp_flat_bad_out_is_one_line(capsys, tmp_path) -> None:
     assert main(["sharp-flat", "--out", str(f)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--out must be a folder" in err[0]
+
+
+def test_noise_along_equals_enumeration_of_batches() -> None:
+    """v_B along e1 at the sharp minimum = the variance of the batch-mean gradient over all C(n, B) batches."""
+    p = problems.make("two-basin", n=7, spread=0.05, confinement=1.0)
+    x = np.asarray(p.minima[p.sharp_index].x)
+    g = np.asarray(p.per_sample_grads(jax.numpy.asarray(x)))[:, 0]
+    e1 = np.eye(p.dim)[0]
+    for b in (1, 2, 3, 7):
+        means = [g[list(c)].mean() for c in itertools.combinations(range(p.n), b)]
+        assert noise_along(p, x, e1, b) == pytest.approx(float(np.var(means)), rel=1e-10, abs=1e-300)
+    c = problems.make("cosine", dim=3, noise=0.7)
+    assert noise_along(c, c.x0, np.eye(3)[1], 4) == pytest.approx(0.49 / 4, rel=1e-12)
+
+
+@given(lam=st.floats(0.1, 20.0), lr=st.floats(0.001, 0.5), v=st.floats(1e-4, 10.0), beta=st.floats(0.0, 0.95))
+def test_stationary_std_is_the_a3_rows(lam, lr, v, beta) -> None:
+    """SGD: E c^2 = eta v / (lambda (2 - eta lambda)) (THEORY.md A3); heavy ball: (1+beta)/(1-beta) (2 - eta lambda) /
+    (2(1+beta) - eta lambda) times that; unstable or SAM: nan."""
+    sgd2 = lr * v / (lam * (2 - lr * lam)) if lr * lam < 2 else math.nan
+    got = stationary_std("sgd", lam, v, lr=lr)
+    assert (math.isnan(got) and math.isnan(sgd2)) or got == pytest.approx(math.sqrt(sgd2), rel=1e-10)
+    if lr * lam < 2:
+        hb = stationary_std("heavy_ball", lam, v, lr=lr, momentum=beta) ** 2
+        ratio = (1 + beta) / (1 - beta) * (2 - lr * lam) / (2 * (1 + beta) - lr * lam)
+        assert hb == pytest.approx(ratio * sgd2, rel=1e-9)
+    assert math.isnan(stationary_std("sam", lam, v, lr=lr, rho=0.05))
+
+
+def test_an_interrupted_study_keeps_its_finished_sweeps(tiny_level, monkeypatch, tmp_path) -> None:
+    real, calls = sf_module.basin_sweep, []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sf_module, "basin_sweep", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        sf_module.sharp_flat("quick", out_dir=tmp_path)
+    saved = json.loads((tmp_path / "basins.json").read_text())
+    assert saved["complete"] is False and len(saved["basins"]) == 2  # the first sweep: 1 lr x 2 batches
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_unknown_method_is_a_parameter_error() -> None:
+    with pytest.raises(problems.ParameterError, match="methods must be one of .*'adam'"):
+        sf_module.sharp_flat("quick", methods=["SGD", "adam"])

@@ -130,9 +130,9 @@ def _build_parser() -> _Parser:
                                     "and the figures.")
     level = sf.add_mutually_exclusive_group()
     level.add_argument("--quick", dest="level", action="store_const", const="quick",
-                       help="100 seeds x 300 steps, 3 steps x 4 batches (the default; about 2 minutes on two cores)")
+                       help="100 seeds x 300 steps, 3 steps x 4 batches (the default; under 2 minutes on two cores)")
     level.add_argument("--full", dest="level", action="store_const", const="full",
-                       help="400 seeds x 1000 steps, 4 steps x 7 batches")
+                       help="300 seeds x 600 steps, 4 steps x 7 batches (about 15 minutes on two cores)")
     sf.set_defaults(level="quick")
     sf.add_argument("--out", default="xtrap-sharp-flat", metavar="DIR", help="folder (default: xtrap-sharp-flat)")
     sf.add_argument("--svg", action="store_true", help="also write the figures as SVG")
