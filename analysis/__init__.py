@@ -25,7 +25,8 @@ from ._spec import Build, CatalogCheck, Ctx, RunSpec, build, standard_params
 from .catalog_checks import CHECKS
 from .report import write_report
 from .verify import verify
-from .basins import METHODS as SHARP_FLAT_METHODS, BasinSweep, Landscape, basin_rows, basin_sweep, clopper_pearson, landscapes
+from .basins import METHODS as SHARP_FLAT_METHODS, BasinSweep, basin_rows, basin_sweep, clopper_pearson
+from .landscapes import Landscape, landscapes
 from .sharp_flat import sharp_flat
 from .epsilon_sharpness import epsilon_sharpness
 from .sharpness import (hessian_spectral_density, hessian_trace, hutchinson_trace, hvp, spectral_density,

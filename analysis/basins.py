@@ -1,7 +1,7 @@
 """Basin statistics: which minimum does each method end in, as batch size and step size change.
 
-A :class:`Landscape` fixes a problem with one sharp and one flat kind of minimum and a start; a
-:func:`basin_sweep` runs one method over step size × batch size × seeds in one compiled sweep and
+A :class:`~analysis.landscapes.Landscape` fixes a problem with one sharp and one flat kind of minimum
+and a start; a :func:`basin_sweep` runs one method over step size × batch size × seeds in one compiled sweep and
 records where every run ends (the exact gradient-flow basin of the problem), the top Hessian
 eigenvalue there (exact: the problems provide their Hessians), a thinned trajectory, and a
 generalization proxy (:func:`shift_gap`). :func:`basin_rows` turns a sweep into table rows with
@@ -22,8 +22,9 @@ from scipy import stats
 
 import problems
 import xtrap
-from problems import Problem
+from problems import Problem, check_int, check_real
 
+from .landscapes import Landscape
 from .sharp_flat_theory import (critical_batch, curvature_spread, noise_along, sgd_lyapunov, stability_filter,
                                 stationary_std)
 
@@ -34,8 +35,9 @@ class MethodSpec:
 
     label: str
     kind: str  # key of sharp_flat_theory.stability_filter
-    make: Callable[[Any, Any], xtrap.Method]
-    params: dict[str, float] = field(default_factory=dict)  # fixed hyper-parameters, for the filter and the report
+    make: Callable[[Any, Any], xtrap.Method]  # (lrs, batches) -> the stochastic method
+    params: dict[str, Any] = field(default_factory=dict)  # fixed hyper-parameters ("lr": tied to the step)
+    exact: Callable[[Any], xtrap.Method] | None = None  # lrs -> the exact-gradient method whose G2 claim is tested
 
     def hyper(self, lr: float) -> dict[str, float]:
         """The step sizes at update step ``lr`` (γ = η where tied)."""
@@ -47,66 +49,27 @@ class MethodSpec:
 
 MOMENTUM, NOISE_SCALE, SAM_RADIUS = 0.9, 0.1, 0.05
 METHODS: dict[str, MethodSpec] = {m.label: m for m in (
-    MethodSpec("SGD", "sgd", lambda lr, b: xtrap.sgd(lr=lr, batch=b)),
+    MethodSpec("SGD", "sgd", lambda lr, b: xtrap.sgd(lr=lr, batch=b), exact=lambda lr: xtrap.sgd(lr=lr, exact=True)),
     MethodSpec("SGD+momentum", "heavy_ball", lambda lr, b: xtrap.sgd(lr=lr, momentum=MOMENTUM, batch=b),
-               {"momentum": MOMENTUM}),
-    MethodSpec("EXTRAP-SGD", "extrap", lambda lr, b: xtrap.extrap_sgd(lr=lr, batch=b), {"extrap_lr": "lr"}),
-    MethodSpec("past_extrap", "past", lambda lr, b: xtrap.past_extrap(lr=lr, batch=b), {"extrap_lr": "lr"}),
+               {"momentum": MOMENTUM}, lambda lr: xtrap.sgd(lr=lr, momentum=MOMENTUM, exact=True)),
+    MethodSpec("EXTRAP-SGD", "extrap", lambda lr, b: xtrap.extrap_sgd(lr=lr, batch=b), {"extrap_lr": "lr"},
+               lambda lr: xtrap.extragradient(lr=lr)),
+    MethodSpec("past_extrap", "past", lambda lr, b: xtrap.past_extrap(lr=lr, batch=b), {"extrap_lr": "lr"},
+               lambda lr: xtrap.past_extrap(lr=lr, exact=True)),
+    # noise injection is random by construction and normalized SAM never converges (A2.7): no exact G2 test
     MethodSpec("noise_extrap", "noise", lambda lr, b: xtrap.noise_extrap(lr=lr, extrap_lr=NOISE_SCALE, batch=b),
                {"extrap_lr": NOISE_SCALE}),
     MethodSpec("SAM", "sam", lambda lr, b: xtrap.sam(lr=lr, rho=SAM_RADIUS, batch=b), {"rho": SAM_RADIUS}),
 )}
-
-
-@dataclass(frozen=True)
-class Landscape:
-    """A problem with labelled minima, a start, and the shift scale of its generalization proxy."""
-
-    name: str
-    problem: Problem
-    x0: np.ndarray
-    why: str
-    barrier: float  # distance along x_1 (the sharp direction) from the sharp minimum to the nearest flat basin
-    shift: float = 0.1
-
-    def index(self, label: str) -> np.ndarray:
-        """Indices of the minima labelled ``label``."""
-        return np.array([i for i, m in enumerate(self.problem.minima) if m.label == label])
-
-    def curvature(self, label: str) -> float:
-        """:math:`\\lambda_{\\max}` of the (first) minimum labelled ``label``."""
-        return float(np.linalg.eigvalsh(self.problem.minima[int(self.index(label)[0])].hessian)[-1])
-
-
-def _sharp(p: Problem) -> np.ndarray:
-    return np.asarray(p.minima[[m.label for m in p.minima].index("sharp")].x)
-
-
-def landscapes() -> list[Landscape]:
-    """The two landscapes of ``xtrap sharp-flat``; every run starts at the sharp minimum (+1e-3 along :math:`x_1`)."""
-    tb = problems.make("two-basin", confinement=1.0)
-    cs = problems.make("cosine", dim=1, noise=1.0)
-    flat = np.flatnonzero(np.isclose(cs.curv_1d, np.min(cs.curv_1d), rtol=1e-9))  # flat 1-D basins (r_(k-1), r_k)
-    edges = [cs.maxs_1d[k - 1] for k in flat if k > 0] + [cs.maxs_1d[k] for k in flat if k < len(cs.mins_1d) - 1]
-    start = lambda p: _sharp(p) + 1e-3 * np.eye(p.dim)[0]
-    return [
-        Landscape("two-basin", tb, start(tb),
-                  "two-basin defaults (d=2, n=64, wells of curvature 20 and 1 and depth 1 before averaging over the n "
-                  "shifted samples, spread 0.1) with walls of curvature 1 (default 0.01) so that runs thrown out of "
-                  "the sharp well come back instead of drifting on the nearly flat plateau behind it (the walls add "
-                  "no minimum)", abs(float(tb.ridge) - float(_sharp(tb)[0]))),
-        Landscape("cosine", cs, start(cs),
-                  "cosine with d=1, a=1, b=1, omega=3 (defaults) and gradient noise std 1 (default 0.1, too small "
-                  "to matter): minima ±0.94 (sharp) and ±2.75 (flat, but 3.9 higher: the ½a s² term)",
-                  float(np.min(np.abs(np.asarray(edges) - _sharp(cs)[0])))),
-    ]
+EXTRAPOLATED = ("EXTRAP-SGD", "past_extrap", "noise_extrap", "SAM")  # the framework's extrapolated variants (G5)
 
 
 def shift_gap(problem: Problem, x: Any, shifts: Any) -> Any:
     """Generalization proxy: :math:`\\frac1J\\sum_jf(x-\\delta_j)-f(x)`, the loss a shifted ("test")
-    copy of the objective gives the trained point; for antithetic pairs :math:`\\pm\\delta_j`,
-    :math:`\\delta_j\\sim N(0,\\tau^2I)`, the first-order term cancels exactly and the gap is
-    :math:`\\tfrac12\\tau^2\\operatorname{tr}H(x)` plus fourth-order terms (sampling error aside)."""
+    copy of the objective gives the trained point. For antithetic pairs :math:`\\pm\\delta_j` every odd-order
+    term cancels exactly, so the gap is :math:`\\tfrac12\\operatorname{tr}(H(x)M)`, :math:`M=\\frac1J\\sum_j
+    \\delta_j\\delta_j^\\top` (:math:`\\approx\\tau^2I` for :math:`\\delta_j\\sim N(0,\\tau^2I)`), plus even terms of order
+    :math:`\\ge4`."""
     return jnp.mean(jax.vmap(lambda d: problem.value(x - d))(shifts)) - problem.value(x)
 
 
@@ -139,6 +102,9 @@ def basin_sweep(landscape: Landscape, method: MethodSpec, lrs: Any, batches: Any
                 seed: int = 0, shifts: int = 256, progress: bool = False) -> BasinSweep:
     """Run ``method`` from ``landscape.x0`` over ``lrs`` × ``batches`` × ``seeds`` (one compiled sweep)."""
     p = landscape.problem
+    shifts = check_int("shifts", shifts, lo=2)
+    if shifts % 2:
+        raise problems.ParameterError(f"shifts must be even (antithetic pairs); got {shifts}")
     lrs, batches = np.asarray(lrs, dtype=float), np.asarray(batches, dtype=int)
     res = xtrap.run(p, method.make(lrs, batches), steps=steps, seeds=seeds, seed=seed, x0=landscape.x0,
                     iterates=True, record_every=max(1, steps // 50), progress=progress)
@@ -163,7 +129,10 @@ def basin_sweep(landscape: Landscape, method: MethodSpec, lrs: Any, batches: Any
 
 
 def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Exact binomial interval for a proportion :math:`k/n` (Clopper & Pearson 1934)."""
+    """Exact binomial interval for a proportion :math:`k/n` (Clopper & Pearson 1934); ``(nan, nan)`` when ``n = 0``."""
+    n = check_int("n", n, lo=0)
+    k = check_int("k", k, lo=0, hi=n)
+    confidence = check_real("confidence", confidence, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
     if n == 0:
         return float("nan"), float("nan")
     alpha = 1 - confidence
@@ -173,11 +142,18 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
 
 
 def basin_rows(sweep: BasinSweep, *, confidence: float = 0.95, key: Any = None) -> list[dict[str, Any]]:
-    """One row per (lr, batch): flat fraction with its interval, final sharpness, the theory beside it."""
+    """One row per (lr, batch): flat fraction with its interval, final sharpness, the theory beside it.
+
+    ``near_fraction``: runs whose last iterate is within 1/8 of the barrier of the sharp minimum
+    (they did not leave it, in the sense of G4), with its interval. ``stationary_std``/``escape_z``: the
+    linearised spread along the sharp direction and barrier / spread (``inf``: no noise; ``nan``: no exact
+    linear model; ``0``: mean-square divergent).
+    """
     ls, spec = sweep.landscape, sweep.method
     lam_s, lam_f = ls.curvature("sharp"), ls.curvature("flat")
-    sharp_x = ls.problem.minima[int(ls.index("sharp")[0])].x
+    sharp_x = np.asarray(ls.minimum("sharp").x)
     h, a, s = curvature_spread(ls.problem, sharp_x)
+    near = (np.linalg.norm(sweep.trajectory[..., -1, :] - sharp_x, axis=-1) < ls.barrier / 8) & ~sweep.diverged
     e1 = np.eye(ls.problem.dim)[0]  # the sharp direction: the Hessians of both landscapes are diagonal
     key = jax.random.key(0) if key is None else key
     flat = sweep.flat()
@@ -201,8 +177,13 @@ def basin_rows(sweep: BasinSweep, *, confidence: float = 0.95, key: Any = None) 
                        sharp_curvature=lam_s, flat_curvature=lam_f,
                        sharp_stable=f_sharp.stable, flat_stable=f_flat.stable, filter_rule=f_sharp.rule,
                        filter_theorem=f_sharp.theorem, **{k_: v for k_, v in hyper.items() if k_ != "lr"})
-            std = stationary_std(spec.kind, lam_s, noise_along(ls.problem, sharp_x, e1, int(b)), **args)
-            row.update(stationary_std=std, escape_z=ls.barrier / std if std > 0 else (math.inf if std == 0 else math.nan))
+            n_lo, n_hi = clopper_pearson(int(near[i, j].sum()), runs, confidence)
+            p_b = problems.without_replacement_factor(ls.problem.n, int(b)) if ls.problem.n is not None else 0.0
+            std = stationary_std(spec.kind, lam_s, noise_along(ls.problem, sharp_x, e1, int(b)), **args,
+                                 curvature_var=p_b * s * s)
+            row.update(near_fraction=int(near[i, j].sum()) / runs if runs else math.nan, near_ci_low=n_lo,
+                       near_ci_high=n_hi, stationary_std=std,
+                       escape_z=ls.barrier / std if std > 0 else (math.inf if std == 0 else math.nan))
             if spec.kind == "sgd":
                 row["b_crit"] = critical_batch(a, s, ls.problem.n, float(lr))
                 row.update(sgd_lyapunov(h, float(lr), int(b), key=jax.random.fold_in(key, j)))

@@ -20,8 +20,9 @@ import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from .basins import METHODS, BasinSweep, Landscape  # noqa: E402
+from .basins import METHODS, BasinSweep  # noqa: E402
 from .figures import Figure, _save  # noqa: E402
+from .landscapes import Landscape  # noqa: E402
 from .sharp_flat_theory import stability_filter  # noqa: E402
 
 METHOD_COLORS = {"SGD": "#1f77b4", "SGD+momentum": "#9467bd", "EXTRAP-SGD": "#d62728", "past_extrap": "#ff7f0e",
@@ -239,9 +240,8 @@ def _sgd_note(sel: Sequence[dict[str, Any]], xlim: tuple[float, float]) -> tuple
             r"SGD: $B_{\rm crit}=0$ (no sampling spread: $B$ plays no part; A4)" if bc <= 0 else
             rf"SGD: $B_{{\rm crit}}$={bc:.3g}{where} (A4)")
     lyap = float(sgd[0].get("lyapunov", math.nan))
-    if math.isfinite(lyap):
-        text += (f"\n$\\Lambda(B={sgd[0]['batch']})$={lyap:.2g} {'>' if lyap > 0 else '<'} 0: typical paths "
-                 f"{'escape' if lyap > 0 else 'stay'} (G4)")
+    if math.isfinite(lyap):  # leaving the minimum's neighbourhood, not necessarily its basin
+        text += f"\n$\\Lambda(B={sgd[0]['batch']})$={lyap:.2g}: typical paths {'leave' if lyap > 0 else 'stay at'} the minimum (G4)"
     return text, bc if 0 < bc < math.inf else math.nan
 
 
@@ -282,7 +282,7 @@ def fig_flat_fraction(rows: Sequence[dict[str, Any]], out_dir: Path, svg: bool =
         f". Theory (grey strip, italic, open markers): a filled marker means the G2 linear-stability filter ({_G2}) "
         "keeps the sharp minimum stable for that method at that η, an open one that it rejects it; for SGD the "
         "dash-dotted line is the critical batch B_crit of A4.Bcrit (mean-square stable at the sharp minimum iff B ≥ "
-        "B_crit, THEORY.md §A4/§G3), Λ the Lyapunov exponent of G4 at the smallest batch (paths escape iff Λ > 0).")
+        "B_crit, THEORY.md §A4/§G3), Λ the Lyapunov exponent of G4 at the smallest batch (typical paths leave the minimum, not necessarily its basin, iff Λ > 0).")
 
 
 @_STYLE

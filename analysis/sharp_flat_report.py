@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Any, Sequence
 
-from .basins import METHODS, NOISE_SCALE, SAM_RADIUS, MOMENTUM, BasinSweep
+from .basins import MOMENTUM, NOISE_SCALE, SAM_RADIUS, BasinSweep
 
 
 def _f(x: Any, digits: int = 3) -> str:
@@ -26,7 +26,7 @@ def basin_table(rows: Sequence[dict[str, Any]], problem: str) -> list[str]:
              "|---|---|---|" + "---|" * len(batches)]
     for (method, lr), by_b in cells.items():
         first = next(iter(by_b.values()))
-        g2 = "stable" if first["sharp_stable"] else "**unstable**"
+        g2 = ("2-cycle" if first["filter_theorem"] == "A2.SAM" else "stable") if first["sharp_stable"] else "**unstable**"
         vals = []
         for b in batches:
             r = by_b.get(b)
@@ -53,34 +53,36 @@ def sgd_theory_table(rows: Sequence[dict[str, Any]], problem: str) -> list[str]:
     return lines
 
 
+def _lyap(r: dict[str, Any]) -> str:
+    return f"{r['lyapunov']:.2f} ± {r['lyapunov_se']:.2f} at B={r['batch']}"
+
+
 def sgd_explanation(rows: Sequence[dict[str, Any]], problem: str) -> list[str]:
-    """SGD's flat fractions on ``problem`` explained step by step with G2 (A4), B_crit (A4) and Λ (G4)."""
+    """SGD's outcomes on ``problem`` explained step by step with G2, B_crit (A4) and Λ (G4), from the rows."""
     mine = [r for r in rows if r["problem"] == problem and r["method"] == "SGD"]
     out = []
     for lr in sorted({r["lr"] for r in mine}):
         g = sorted((r for r in mine if r["lr"] == lr), key=lambda r: r["batch"])
+        lo, hi = g[0], g[-1]
         fr = f"flat fraction {min(r['flat_fraction'] for r in g):.2f}–{max(r['flat_fraction'] for r in g):.2f}"
-        lam = g[0]["sharp_curvature"]
-        if math.isinf(g[0]["b_crit"]):
+        near = f"near the minimum {min(r['near_fraction'] for r in g):.2f}–{max(r['near_fraction'] for r in g):.2f}"
+        signs = {r["lyapunov"] > 0 for r in g}
+        lyap = (f"Λ {'> 0' if signs == {True} else '< 0' if signs == {False} else 'changes sign'} "
+                f"({_lyap(lo)} to {_lyap(hi)})")
+        if not lo["sharp_stable"]:
             med = ", ".join(_f(r["final_sharpness_median"]) for r in g)
-            out.append(f"- η={lr:g}: ηλ = {lr * lam:.3g} ≥ 2, so the sharp minimum is linearly unstable at every batch "
-                       f"(G2; Λ > 0 from {g[0]['lyapunov']:.2f} to {g[-1]['lyapunov']:.2f}). Measured: {fr}, median final "
-                       f"λmax {med} over B = {', '.join(str(r['batch']) for r in g)} (2/η = {2 / lr:.3g}): runs that "
-                       "cannot converge to the minimum can still stay in its basin, on an orbit where the curvature "
-                       "is lower. Linear stability predicts when a method cannot stay at a minimum, not where it goes.")
-        elif g[0]["b_crit"] == 0:
-            out.append(f"- η={lr:g}: every sample has the same Hessian (s = 0), so B_crit = 0: batch size cannot change "
-                       f"linear stability (A4), only the size of the additive noise; Λ = {g[0]['lyapunov']:.2f} < 0. "
-                       f"Measured: {fr}. Leaving then needs noise-driven barrier crossing, which linear theory does "
-                       "not cover.")
+            text = (f"ηλ = {lr * lo['sharp_curvature']:.3g} ≥ 2: the sharp minimum is linearly unstable at every batch "
+                    f"(G2); {lyap}. Measured: {fr}, {near}, median final λmax {med} for B = "
+                    f"{', '.join(str(r['batch']) for r in g)} (2/η = {2 / lr:.3g}).")
+        elif lo["b_crit"] == 0:
+            text = (f"every sample has the same Hessian (s = 0), so B_crit = 0: batch size cannot change linear "
+                    f"stability (A4), only the size of the additive noise; {lyap}. Measured: {fr}, {near}.")
         else:
-            ms = [r for r in g if r["mean_square_factor"] > 1]
-            tail = (f" The mean-square factor exceeds 1 for B ∈ {{{', '.join(str(r['batch']) for r in ms)}}} "
-                    f"(B < B_crit = {g[0]['b_crit']:.3g}), which alone would predict escape at small batch (G3); "
-                    "Λ < 0 says typical paths stay (G4)." if ms else f" B_crit = {g[0]['b_crit']:.3g} < 1: "
-                    "mean-square stable at every batch.")
-            out.append(f"- η={lr:g}: Λ < 0 at every batch ({g[0]['lyapunov']:.2f} at B={g[0]['batch']} to "
-                       f"{g[-1]['lyapunov']:.2f} at B={g[-1]['batch']}).{tail} Measured: {fr}.")
+            ms = [str(r["batch"]) for r in g if r["mean_square_factor"] > 1]
+            bc = (f"mean-square unstable for B ∈ {{{', '.join(ms)}}} (B < B_crit = {lo['b_crit']:.3g})" if ms else
+                  f"mean-square stable at every batch here (B_crit = {lo['b_crit']:.3g})")
+            text = f"{bc}; {lyap}. Measured: {fr}, {near}."
+        out.append(f"- η={lr:g}: {text}")
     return out
 
 
@@ -98,7 +100,7 @@ def minima_table(minima: Sequence[dict[str, Any]]) -> list[str]:
 
 def escape_table(rows: Sequence[dict[str, Any]], problem: str) -> list[str]:
     """Noise-to-barrier ratio z = barrier / A3 stationary std at the sharp minimum, beside the flat fraction."""
-    mine = [r for r in rows if r["problem"] == problem and math.isfinite(r["stationary_std"])]
+    mine = [r for r in rows if r["problem"] == problem and not math.isnan(r["stationary_std"])]
     batches = sorted({r["batch"] for r in mine})
     cells: dict[tuple, dict[int, dict[str, Any]]] = {}
     for r in mine:
@@ -116,8 +118,8 @@ def escape_summary(rows: Sequence[dict[str, Any]]) -> str:
     left = [r for r in cells if r["ci_low"] > 0]
     stayed = [r for r in cells if r["ci_low"] == 0]
     if not cells:
-        return "No cell has both a stable sharp minimum and an A3 row."
-    text = (f"Of {len(cells)} cells where the sharp minimum is linearly stable and the method has an A3 row, "
+        return "No cell has both a stable sharp minimum and an exact linear model."
+    text = (f"Of {len(cells)} cells where the sharp minimum is linearly stable and the method has an exact linear model, "
             f"{len(left)} show escape (lower 95% bound of the flat fraction above 0)")
     if left:
         text += f", all with z ≤ {max(r['escape_z'] for r in left):.3g}"
@@ -152,25 +154,49 @@ INTRO = (
     "Theory: the G2 column says whether the sharp minimum is linearly stable for the deterministic method at that "
     "step (THEORY.md §G2, catalog A2.*); for SGD, B_crit is the A4 critical batch of the sharp minimum's per-sample "
     "curvatures (mean-square stable iff B ≥ B_crit) and Λ the Lyapunov exponent of its linearisation (typical paths "
-    "escape iff Λ > 0, §G4). These are statements about *linear* stability at the minimum: they predict when a method "
-    "cannot stay, not where it goes, and say nothing of noise-driven barrier crossing.")
+    "leave the minimum's neighbourhood iff Λ > 0, §G4 — not necessarily its basin). 'near the minimum': runs ending "
+    "within 1/8 of the barrier (the distance to the nearest flat basin) of the sharp minimum. These are "
+    "statements about *linear* stability at the minimum: they predict when a method cannot stay, not where it goes, "
+    "and say nothing of noise-driven barrier crossing.")
 
 READING = [
-    "How to read the claims (each is tested, none assumed; fractions 'differ' only when their 95% intervals are "
-    "disjoint):",
+    "How to read the claims (each is tested, none assumed). 'held' / 'did not hold': the measurement confirms / "
+    "contradicts the prediction, fractions compared by their 95% Clopper–Pearson intervals; 'undecided': the theory "
+    "makes no prediction there, or the intervals overlap.",
     "- **G2**: with exact gradients (SGD → GD, EXTRAP-SGD → extragradient, past_extrap and heavy ball exact) from "
-    "the sharp minimum + 1e-3, a run converges to it (final distance < 1/100 of the initial one, T = 300) iff the G2 "
-    "filter says it is linearly stable. Normalized SAM (never converges, A2.7) and noise injection (random by "
-    "construction) are predictions only. Linear instability says a method cannot *stay*, not that it leaves the "
-    "basin: on these landscapes the curvature falls off away from the minimum, so the noisy runs of a method for which "
-    "the sharp minimum is unstable often settle into a bounded orbit inside the same basin, where the curvature they "
-    "see (the 'λ' of the tables) is lower.",
-    "- **G3**: SGD's flat fraction is larger at the smallest batch than at the largest.",
-    "- **G4**: where SGD is mean-square unstable at the sharp minimum but Λ < 0, typical paths stay (flat fraction < "
-    "1/2).",
-    "- **G5**: the method's flat fraction is larger than SGD's at the same step and batch (the qualitative "
-    "flat-preference claim; counted 'did not hold' whenever it is not significantly larger, including ties at 0).",
+    "the sharp minimum + 1e-3, a run converges to it (final distance < 1/100 of the initial one) iff the G2 filter "
+    "says it is linearly stable. Normalized SAM (never converges, A2.7: the tables say '2-cycle') and noise injection "
+    "(random by construction) are predictions only. Linear instability says a method cannot *stay*, not that it leaves "
+    "the basin: where the curvature falls off away from the minimum, the noisy runs of a method for which the minimum "
+    "is unstable can settle into a bounded orbit inside the same basin, where the curvature they see (the tables' "
+    "'λ') is lower.",
+    "- **G3** (SGD): where B_crit lies between the smallest and largest batch, the flat fraction is larger at the "
+    "smallest batch; elsewhere A4 predicts no batch effect on linear stability ('undecided').",
+    "- **G4** (SGD): where the sign of Λ is resolved (|Λ| > 4 SE), whatever the mean-square factor says: Λ < 0: most "
+    "runs stay in the sharp basin (additive noise spreads them around the minimum, so staying is judged by basin); "
+    "Λ > 0: most runs end farther than 1/8 of the barrier from the sharp minimum (they leave the minimum, not "
+    "necessarily its basin).",
+    "- **G5**: on a landscape whose minima have (nearly) equal depth (two-basin), each extrapolated method (EXTRAP-SGD, "
+    "past_extrap, noise_extrap, SAM) ends in the flat basin more often than large-batch SGD (its largest batch) at the "
+    "same step; each line says whether the method's own G2 filter rejects the sharp minimum (the deterministic "
+    "mechanism) or not (noise or smoothing).",
 ]
+
+
+def _depth_note(minima: Sequence[dict[str, Any]]) -> str:
+    small = [f"{m['problem']} {m['minimum']} {1 + m['value']:.2g}" for m in minima if abs(1 + m["value"]) < 0.2]
+    return f" (1 + f is near 0 at: {', '.join(small)})" if small else ""
+
+
+def _hb_ratio(rows: Sequence[dict[str, Any]]) -> str:
+    pairs = {(r["problem"], r["lr"], r["batch"]): r for r in rows if r["method"] == "SGD"}
+    for r in rows:
+        base = pairs.get((r["problem"], r["lr"], r["batch"]))
+        if r["method"] == "SGD+momentum" and base and 0 < base["stationary_std"] < math.inf and \
+                0 < r["stationary_std"] < math.inf and base["b_crit"] == 0:
+            return (f" (on {r['problem']} at η = {r['lr']:g}: spread × {r['stationary_std'] / base['stationary_std']:.2f}, "
+                    f"variance × {(r['stationary_std'] / base['stationary_std']) ** 2:.2f})")
+    return ""
 
 
 def write_sharp_flat_report(summary: dict[str, Any], sweeps: Sequence[BasinSweep], out_dir: str | Path, *,
@@ -183,7 +209,7 @@ def write_sharp_flat_report(summary: dict[str, Any], sweeps: Sequence[BasinSweep
     rows, claims = summary["basins"], summary["claims"]
     lines = [f"# xtrap sharp-flat ({summary['level']})", "",
              f"{summary['seeds']} seeds × {summary['steps']} steps per cell; {len(rows)} cells over "
-             f"{len(METHODS)} methods.", "", INTRO, "", "## Landscapes", ""]
+             f"{len({r['method'] for r in rows})} methods.", "", INTRO, "", "## Landscapes", ""]
     for ls in summary["landscapes"]:
         lines.append(f"- **{ls['name']}**: {ls['why']}. Sharp minimum λmax = {ls['sharp_curvature']:.4g}, flat "
                      f"λmax = {ls['flat_curvature']:.4g}; x0 = {[round(v, 4) for v in ls['x0']]}.")
@@ -193,35 +219,39 @@ def write_sharp_flat_report(summary: dict[str, Any], sweeps: Sequence[BasinSweep
               "", "Every sharpness metric at the two kinds of minima (`analysis.sharpness`, "
               "`analysis.epsilon_sharpness`; ε-sharpness: the largest rise of f on the l2 ball of radius "
               f"{summary['minima'][0]['epsilon'] if summary.get('minima') else '–'}, and Keskar's percentage "
-              "100·rise/(1+f) on his box, defined where 1 + f > 0. His denominator depends on the constant in f (on "
-              "two-basin 1 + f is near 0 at both minima), so compare minima by the raw rise. The Hessians here are "
-              "diagonal, where Hutchinson's Rademacher estimate is exact and its interval has width 0):",
+              "100·rise/(1+f) on his box, defined where 1 + f > 0. His denominator depends on the constant in f"
+              f"{_depth_note(summary.get('minima', []))}, so compare minima by the raw rise. Where a Hessian is "
+              "diagonal, Hutchinson's Rademacher estimate is exact and its interval has width 0):",
               "", *minima_table(summary.get("minima", [])),
               "", "## Claims", "", *claims_table(claims), "", *READING, ""]
     for name in ("G2", "G3", "G4"):
-        bad = _claim_lines(claims, name, False) + _claim_lines(claims, name, None)
-        good = _claim_lines(claims, name, True)
-        if good or bad:
-            lines += [f"### {name}", "", *(["Held:"] + good if good else []), *(["", "Did not hold:"] + bad if bad else []),
-                      ""]
-    g5 = [c for c in claims if c["claim"] == "G5" and c["holds"]]
-    lines += ["### G5", "", f"{len(g5)} of {sum(c['claim'] == 'G5' for c in claims)} method × step × batch cells have a "
-              "flat fraction significantly above SGD's:", *_claim_lines(claims, "G5", True), ""]
+        parts = [(title, _claim_lines(claims, name, h)) for title, h in (("Held:", True), ("Did not hold:", False),
+                                                                        ("Undecided:", None))]
+        if any(found for _, found in parts):
+            lines += [f"### {name}", ""] + [x for title, found in parts if found for x in ("", title, *found)] + [""]
+    g5 = [c for c in claims if c["claim"] == "G5"]
+    if g5:
+        lines += ["### G5", "", f"{sum(c['holds'] is True for c in g5)} of {len(g5)} cells have a flat fraction "
+                  "significantly above large-batch SGD's:", *_claim_lines(claims, "G5", True), ""]
+        if any(c["holds"] is False for c in g5):
+            lines += ["Significantly below:", *_claim_lines(claims, "G5", False), ""]
     for ls in summary["landscapes"]:
         lines += [f"## {ls['name']}: flat fraction [95% CI] · median final λmax", "",
                   *basin_table(rows, ls["name"]), "", "SGD at the sharp minimum, step by step:", "",
                   *sgd_explanation(rows, ls["name"]), "", *sgd_theory_table(rows, ls["name"]), ""]
     lines += ["## Noise-driven escape (a linear proxy, not a theorem)", "",
-              "Where the sharp minimum is linearly stable, leaving it takes noise. The linearised method's stationary "
-              "spread σ along the sharp direction is exact (THEORY.md §A3: the method's row, with the mini-batch "
-              "gradient variance v_B at the minimum: (n−B)/(B(n−1))·Var_i for the finite sum, ν²/B for additive "
-              "noise); z = (distance to the nearest flat basin)/σ compares it with the way out. Small z means the "
-              "linearised noise alone reaches the boundary; it ignores the curvature's fall-off and the barrier's "
-              "height, so it orders escapes at best. Heavy ball's row is (1+β)/(1−β)·(2−ηλ)/(2(1+β)−ηλ) times SGD's "
-              "at equal η and batch (7.7 at ηλ = 0.77, β = 0.9): momentum's noise spreads much further. z is not "
-              "comparable across methods near an edge of stability: as ηλ → 2, SGD's (and noise injection's) spread "
-              "grows through the period-2 mode r = 1 − ηλ ≈ −1, which flips the iterate across the minimum instead of "
-              "carrying it away, so a small z there need not mean escape. z = inf: full batch (no noise).", "",
+              "Where the sharp minimum is linearly stable, leaving it takes noise. σ is the stationary spread of the "
+              "linearised method along the sharp direction, exact for that linear model: for SGD and heavy ball the "
+              "second-moment recursion with the batch curvature's variance p_B s² and the batch gradient's variance "
+              "v_B = p_B Var_i (A4; A3's SGD / HB rows when s = 0, tested), p_B = (n−B)/(B(n−1)); for EXTRAP-SGD, "
+              "past_extrap and noise_extrap their A3 rows, which hold only when every sample has the same curvature "
+              "(additive noise: v_B = ν²/B), so they are left out where the curvature varies across samples; none for normalized SAM. z = (distance to the "
+              "nearest flat basin)/σ compares it with the way out: z = 0 when the mean square diverges (then G4's Λ "
+              "decides), inf at full batch. z ignores the curvature's fall-off and the barrier's height, so it "
+              "orders escapes at best, and it is not comparable across methods near an edge of stability: as ηλ → 2 "
+              "SGD's spread grows through the period-2 mode r = 1 − ηλ ≈ −1, which flips the iterate across the "
+              "minimum instead of carrying it away. Heavy ball's A3 row is (1+β)/(1−β)·(2−ηλ)/(2(1+β)−ηλ) times "
+              "SGD's at equal step and batch" + _hb_ratio(rows) + ".", "",
               escape_summary(rows), ""]
     for ls in summary["landscapes"]:
         lines += [f"### {ls['name']} (barrier {ls['barrier']:.3g})", "", *escape_table(rows, ls["name"]), ""]

@@ -22,8 +22,8 @@ import problems
 from analysis import basin_rows, basin_sweep, clopper_pearson, landscapes
 from analysis.basins import METHODS, shift_gap
 from analysis.sharp_flat import claims, g2_deterministic
-from analysis.sharp_flat_theory import (critical_batch, curvature_spread, noise_along, sgd_lyapunov, stability_filter,
-                                        stationary_std)
+from analysis.sharp_flat_theory import (critical_batch, curvature_spread, heavy_ball_second_moment, noise_along,
+                                        sgd_lyapunov, stability_filter, stationary_std)
 from proofs.catalog import catalog
 from xtrap.cli import main
 
@@ -57,7 +57,7 @@ def test_stability_filter_names_its_theorem_and_refuses_unknown_methods() -> Non
     assert stability_filter("extrap", 15.0, lr=0.1, extrap_lr=0.1).theorem == "A2.EG"
     eg = stability_filter("extrap", 3.0, lr=1.0, extrap_lr=0.05)  # eta > 8 gamma: the band (lam_-, lam_+) is excluded
     assert not eg.stable and "band" in eg.rule
-    with pytest.raises(ValueError, match="method must be one of"):
+    with pytest.raises(problems.ParameterError, match="method must be one of"):
         stability_filter("adam", 1.0, lr=0.1)
 
 
@@ -164,16 +164,83 @@ def test_shift_gap_is_half_tau2_trace_to_second_order() -> None:
     assert float(shift_gap(p, x, d)) == pytest.approx(exact, rel=1e-10)
 
 
-def test_claims_report_what_was_measured() -> None:
-    row = dict(problem="p", method="SGD", lr=0.1, ci_low=0.0, ci_high=0.1, flat_fraction=0.0, b_crit=0.5,
-               mean_square_factor=1.2, lyapunov=-0.3, lyapunov_se=0.01, runs=50)
-    rows = [dict(row, batch=1), dict(row, batch=64, ci_low=0.5, ci_high=0.8, flat_fraction=0.6),
-            dict(row, method="SAM", batch=1, ci_low=0.3, ci_high=0.6, flat_fraction=0.45)]
-    out = {(c["claim"], c["batch"]): c for c in claims(rows)}
-    assert out[("G3", "1 vs 64")]["holds"] is False  # small batch is *below* large batch here
-    assert out[("G4", 1)]["holds"] is True  # mean-square unstable, Lambda < 0, runs stayed
-    assert out[("G4", 64)]["holds"] is False  # the same theory, but most runs left
-    assert out[("G5", 1)]["holds"] is True  # SAM's interval lies above SGD's
+def _row(**kw):
+    base = dict(problem="two-basin", method="SGD", lr=0.1, batch=1, ci_low=0.0, ci_high=0.1, flat_fraction=0.0,
+                b_crit=8.0, mean_square_factor=1.2, lyapunov=-0.3, lyapunov_se=0.01, runs=50, sharp_stable=True,
+                near_fraction=0.9, near_ci_low=0.8, near_ci_high=0.97)
+    return dict(base, **kw)
+
+
+def test_claims_hold_fail_or_stay_undecided() -> None:
+    rows = [_row(), _row(batch=64, ci_low=0.5, ci_high=0.8, flat_fraction=0.6, lyapunov=0.2,
+                         near_fraction=0.7, near_ci_low=0.6, near_ci_high=0.8),
+            _row(method="SAM", batch=1, ci_low=0.9, ci_high=1.0, flat_fraction=0.95, sharp_stable=False),
+            _row(method="SGD+momentum", batch=1, ci_low=0.9, ci_high=1.0, flat_fraction=0.95),
+            _row(problem="cosine", lr=0.2, b_crit=0.0), _row(problem="cosine", lr=0.2, batch=64, b_crit=0.0)]
+    out = {(c["claim"], c["problem"], c["method"], c["batch"]): c for c in claims(rows)}
+    assert out[("G3", "two-basin", "SGD", "1 vs 64")]["holds"] is False  # B_crit = 8 in (1, 64]: small batch is below
+    assert out[("G3", "cosine", "SGD", "1 vs 64")]["holds"] is None  # B_crit = 0: no prediction
+    assert out[("G4", "two-basin", "SGD", 1)]["holds"] is True  # Lambda < 0 and most runs stayed in the sharp basin
+    assert "says the opposite" in out[("G4", "two-basin", "SGD", 1)]["detail"]  # mean-square factor 1.2 > 1
+    assert out[("G4", "two-basin", "SGD", 64)]["holds"] is False  # Lambda > 0, yet most runs ended near the minimum
+    rows[0].update(ci_low=0.4, ci_high=0.6)  # Lambda < 0 with an interval straddling 1/2: undecided
+    assert [c["holds"] for c in claims(rows) if c["claim"] == "G4" and c["batch"] == 1 and c["problem"] == "two-basin"] == [None]
+    g5 = out[("G5", "two-basin", "SAM", 1)]
+    assert g5["holds"] is True and "rejects the sharp minimum" in g5["detail"] and "B=64" in g5["detail"]
+    assert not any(k[0] == "G5" and k[2] == "SGD+momentum" for k in out)  # momentum is not an extrapolation
+    assert not any(k[0] == "G5" and k[1] == "cosine" for k in out)  # unequal depths: outside G5's setting
+
+
+def test_bad_inputs_are_parameter_errors() -> None:
+    for call, name in [(lambda: clopper_pearson(5, 3), "k"), (lambda: clopper_pearson(1, 3, 1.5), "confidence"),
+                       (lambda: stability_filter("adam", 1.0, lr=0.1), "method"),
+                       (lambda: stability_filter("sgd", 1.0, lr=-0.1), "lr"),
+                       (lambda: stability_filter("extrap", 1.0, lr=0.1, extrap_lr=0.0), "extrap_lr"),
+                       (lambda: stability_filter("sgd", math.nan, lr=0.1), "lam"),
+                       (lambda: sgd_lyapunov(np.ones(4), 0.1, 5, key=jax.random.key(0)), "batch"),
+                       (lambda: basin_sweep(landscapes()[1], METHODS["SGD"], [0.1], [1], seeds=2, steps=2, shifts=3),
+                        "shifts")]:
+        with pytest.raises(problems.ParameterError, match=name):
+            call()
+
+
+def test_heavy_ball_second_moment_is_a3_without_spread_and_matches_simulation() -> None:
+    """s = 0: A3.SGD / A3.HB (catalog) to round-off. s > 0, curvatures correlated with gradients, batches without
+    replacement: the simulated linear recursion's stationary E c^2 within 4 SE (20,000 chains, 2,000 steps)."""
+    cat = catalog()
+    for lam, v, eta, beta in [(15.4, 0.3, 0.05, 0.9), (2.0, 1.0, 0.5, 0.0), (1.0, 0.2, 1.2, 0.5)]:
+        row = cat["A3.HB"].bound.evaluate(eta=eta, beta=beta, v=v, **{"lambda": lam}) if beta else \
+            cat["A3.SGD"].bound.evaluate(eta=eta, v=v, **{"lambda": lam})
+        assert heavy_ball_second_moment(lam, 0.0, v, lr=eta, momentum=beta) == pytest.approx(2 * row / lam, rel=1e-12)
+    rng = np.random.default_rng(7)
+    n = 12
+    h = rng.uniform(8, 22, n)
+    g = rng.normal(size=n) + 0.3 * (h - h.mean())
+    g -= g.mean()
+    for b, eta, beta in [(1, 0.05, 0.0), (3, 0.05, 0.9)]:
+        p = (n - b) / (b * (n - 1))
+        pred = heavy_ball_second_moment(h.mean(), p * h.var(), p * g.var(), lr=eta, momentum=beta)
+        prev = cur = np.zeros(20000)
+        for _ in range(2000):
+            idx = np.argsort(rng.random((cur.size, n)), axis=1)[:, :b]
+            prev, cur = cur, (1 + beta - eta * h[idx].mean(1)) * cur - beta * prev - eta * g[idx].mean(1)
+        m, se = np.mean(cur**2), np.std(cur**2) / np.sqrt(cur.size)
+        assert abs(m - pred) < 4 * se, (b, beta, m, pred, se)
+    assert heavy_ball_second_moment(15.4, 27.5, 0.1, lr=0.125) == math.inf  # A4.WME factor 1.29 > 1
+
+
+@given(lam=st.floats(0.1, 20.0), lr=st.floats(0.001, 0.5), gamma=st.floats(0.001, 0.5), v=st.floats(1e-4, 10.0))
+def test_stationary_std_of_the_extrapolated_methods_is_their_a3_row(lam, lr, gamma, v) -> None:
+    """THEORY.md A3, typed here from the table: E c^2 = 2 E[f - f*] / lambda for EG-indep, PEG, NI (w = 1)."""
+    rows = {"extrap": (lr * v * (1 + gamma**2 * lam**2) / (2 * (1 - gamma * lam) * (2 - lr * lam + lr * gamma * lam**2)),
+                       gamma * lam < 1 and lr * lam * (1 - gamma * lam) < 2),
+            "past": (lr * v * (1 - gamma * lam) / (2 * (1 + gamma * lam) * (2 - lr * lam - 2 * gamma * lam)),
+                     gamma * lam < 1 and (lr + 2 * gamma) * lam < 2),
+            "noise": (lr * (v + gamma**2 * lam**2) / (2 * (2 - lr * lam)), lr * lam < 2)}
+    for kind, (loss, stable) in rows.items():
+        got = stationary_std(kind, lam, v, lr=lr, extrap_lr=gamma)
+        assert math.isnan(got) if not stable else got == pytest.approx(math.sqrt(2 * loss / lam), rel=1e-9)
+        assert math.isnan(stationary_std(kind, lam, v, lr=lr, extrap_lr=gamma, curvature_var=1.0))  # no exact model
 
 
 @pytest.fixture
@@ -181,7 +248,6 @@ def tiny_level(monkeypatch):
     monkeypatch.setitem(sf_module.LEVELS, "quick", {"seeds": 8, "steps": 40, "grid": {
         "two-basin": ([0.2], [1, 4]), "cosine": ([0.25], [1, 4])}})
     monkeypatch.setattr(sf_module, "METHODS", {k: METHODS[k] for k in ("SGD", "EXTRAP-SGD")})
-    monkeypatch.setattr(sf_module, "_EXACT", {k: sf_module._EXACT[k] for k in ("SGD", "EXTRAP-SGD")})
 
 
 def test_cli_sharp_flat_json_report_and_figures(tiny_level, capsys, tmp_path) -> None:

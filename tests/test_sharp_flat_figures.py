@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.basins import METHODS, BasinSweep, basin_rows, basin_sweep, landscapes
+from analysis.basins import METHODS, BasinSweep, basin_rows, basin_sweep
+from analysis.landscapes import landscapes
 from analysis.sharp_flat_figures import METHOD_COLORS, _quartiles, write_figures
 
 PNG = b"\x89PNG\r\n\x1a\n"
