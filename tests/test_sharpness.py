@@ -272,7 +272,7 @@ def test_l2_sharpness_of_a_quadratic_at_its_minimum(dim: int, seed: int, eps: fl
     assert np.linalg.norm(delta) <= eps * (1 + 1e-12)
 
 
-@pytest.mark.parametrize("seed, shifted", itertools.product(range(6), (False, True)))
+@pytest.mark.parametrize("seed, shifted", list(itertools.product(range(6), (False, True))))
 def test_linf_sharpness_of_a_quadratic_equals_the_best_vertex(seed: int, shifted: bool) -> None:
     # a convex function attains its max over a box at a vertex: enumerate all 2^d (d <= 6) as the reference.
     # The search is a heuristic (a lower bound): with 64 random starts it found the best vertex in 300 of 300
