@@ -110,34 +110,32 @@ def _build_parser() -> _Parser:
                        description="Verify the bound catalog, run every declared check (runs held against bounds, "
                                    "tightness witnesses, thresholds, exact stationary values), fit rate exponents and "
                                    "write DIR/report.md with figures. Exit status 1 if a proof or a check fails.")
-    level = v.add_mutually_exclusive_group()
-    level.add_argument("--quick", dest="level", action="store_const", const="quick",
-                       help="fewer seeds and steps (the default; about a minute on two cores)")
-    level.add_argument("--full", dest="level", action="store_const", const="full",
-                       help="more seeds, steps and problem instances")
-    v.set_defaults(level="quick")
-    v.add_argument("--out", default="xtrap-report", metavar="DIR", help="report folder (default: xtrap-report)")
-    v.add_argument("--svg", action="store_true", help="also write the figures as SVG")
-    v.add_argument("--json", action="store_true", help="print one JSON object")
+    _report_options(v, "fewer seeds and steps (the default; about two minutes on two cores with the sharp-flat study)",
+                    "more seeds, steps and problem instances", "xtrap-report", "print one JSON object")
     v.add_argument("--no-sharp-flat", dest="sharp_flat", action="store_false",
                    help="skip the sharp-vs-flat study (by default its quick form is written to DIR/sharp-flat)")
 
     sf = sub.add_parser("sharp-flat", help="which minimum each method picks vs batch and step size, beside the theory",
-                        description="Basin statistics on the two-basin and cosine landscapes (flat fraction with 95%% "
+                        description="Basin statistics on the two-basin and cosine landscapes (flat fraction with 95% "
                                     "Clopper-Pearson intervals, final sharpness) for SGD, SGD+momentum, EXTRAP-SGD, "
                                     "past_extrap, noise_extrap and SAM, with the stability filters (G2), the critical "
                                     "batch size (A4) and Lyapunov exponents (G4); writes DIR/report.md, basins.json "
                                     "and the figures.")
-    level = sf.add_mutually_exclusive_group()
-    level.add_argument("--quick", dest="level", action="store_const", const="quick",
-                       help="100 seeds x 300 steps, 3 steps x 4 batches (the default; under 2 minutes on two cores)")
-    level.add_argument("--full", dest="level", action="store_const", const="full",
-                       help="300 seeds x 600 steps, 4 steps x 7 batches (about 15 minutes on two cores)")
-    sf.set_defaults(level="quick")
-    sf.add_argument("--out", default="xtrap-sharp-flat", metavar="DIR", help="folder (default: xtrap-sharp-flat)")
-    sf.add_argument("--svg", action="store_true", help="also write the figures as SVG")
-    sf.add_argument("--json", action="store_true", help="print one JSON object (with the list 'basins')")
+    _report_options(sf, "100 seeds x 300 steps, 3 step sizes x 4 batch sizes (the default; under 2 minutes on two "
+                        "cores)", "300 seeds x 600 steps, 4 step sizes x 7 batch sizes (about 7 minutes on two cores)",
+                    "xtrap-sharp-flat", "print one JSON object (with the list 'basins')")
     return p
+
+
+def _report_options(cmd: argparse.ArgumentParser, quick: str, full: str, out: str, json_help: str) -> None:
+    """``--quick | --full``, ``--out DIR``, ``--svg``, ``--json``: the options of the commands that write a report."""
+    level = cmd.add_mutually_exclusive_group()
+    level.add_argument("--quick", dest="level", action="store_const", const="quick", help=quick)
+    level.add_argument("--full", dest="level", action="store_const", const="full", help=full)
+    cmd.set_defaults(level="quick")
+    cmd.add_argument("--out", default=out, metavar="DIR", help=f"report folder (default: {out})")
+    cmd.add_argument("--svg", action="store_true", help="also write the figures as SVG")
+    cmd.add_argument("--json", action="store_true", help=json_help)
 
 
 def _method_kwargs(args: argparse.Namespace) -> dict[str, Any]:
