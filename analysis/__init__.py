@@ -1,36 +1,38 @@
-"""Runs held against bounds: statistics over seeds, bound checks, rate fits.
+"""Runs held against bounds, and the two studies built on that: ``xtrap verify`` and ``xtrap sharp-flat``.
 
-* :func:`summarize`: per-grid-point means and standard errors.
-* :func:`check`, :func:`check_samples`, :func:`check_median`, :func:`lyapunov_exponent`: the statistical
-  rules of THEORY.md §4 (one-sided mean ± 4 SE, exact values to round-off, medians and Lyapunov
-  exponents for heavy tails), returning :class:`CheckResult`.
-* :func:`fit_exponent`, :func:`fit_rate_in_steps`: power-law exponents with confidence intervals
-  (:class:`RateFit`).
-* :data:`CHECKS` (:class:`CatalogCheck`): every catalog bound declared against runs where its assumptions
-  hold; :func:`evaluate_check` runs one; :func:`verify` runs the proofs, every check and the rate fits
-  (``xtrap verify``); :func:`write_report` writes ``report.md`` and the figures.
-* Sharp vs flat minima: :mod:`analysis.sharpness` (Lanczos top eigenvalues on Hessian-vector products,
-  Hutchinson trace, stochastic Lanczos quadrature), :mod:`analysis.epsilon_sharpness` (Keskar's ε-sharpness); :func:`basin_sweep` and
-  :func:`basin_rows` (flat fractions with Clopper–Pearson intervals, the G2 filters, B_crit, Lyapunov
-  exponents); :func:`sharp_flat` runs the whole study (``xtrap sharp-flat``).
+Four rooms and one shared module; imports flow downwards only (``tests/test_architecture.py`` walks them)::
 
-Imports xtrap, problems and proofs; only ``xtrap/cli.py`` imports analysis.
+    verify/      the ``xtrap verify`` study: catalog checks, evaluator, figures, report   ─┐ studies
+    sharp_flat/  the ``xtrap sharp-flat`` study: landscapes, basins, overlays, report      ─┘ (verify may run sharp_flat)
+    checks/      samples -> verdicts: mean ± 4 SE, exact values, medians, Lyapunov, rates ─┐ below every study
+    sharpness/   HVP, Lanczos, Hutchinson, SLQ, ε-sharpness of any f at any point          ─┘ (import neither study)
+    output.py    files a study writes: figures, Markdown, strict JSON, replaced atomically (imports no room)
+
+Where new code goes: a check rule in ``checks/``, a sharpness metric in ``sharpness/``, a catalog check in
+``verify/catalog.py``, a new study in a room of its own beside ``verify/`` and ``sharp_flat/``. Underscored
+modules are private to their room. The names below are re-exported here for convenience (and stability):
+
+* :func:`summarize`, :func:`check`, :func:`check_samples`, :func:`check_median`, :func:`lyapunov_exponent`,
+  :func:`fit_exponent`, :func:`fit_rate_in_steps` (:mod:`analysis.checks`);
+* :data:`CHECKS`, :func:`evaluate_check`, :func:`verify`, :func:`write_report` (:mod:`analysis.verify`);
+* :func:`top_eigenvalues`, :func:`hessian_trace`, :func:`hessian_spectral_density`, :func:`epsilon_sharpness`, ...
+  (:mod:`analysis.sharpness`);
+* :func:`basin_sweep`, :func:`basin_rows`, :func:`landscapes`, :func:`sharp_flat` (:mod:`analysis.sharp_flat`);
+* :func:`json_safe` (:mod:`analysis.output`).
+
+Imports xtrap, problems and proofs; only ``xtrap/cli.py`` (and ``xtrap.testing``) import analysis.
 """
 
-from .check import CheckResult, check, check_median, check_samples, lyapunov_exponent, median_interval
-from .rates import RateFit, fit_exponent, fit_rate_in_steps
-from .summary import json_safe, summarize
-from ._evaluate import Runner, declared_params, evaluate as evaluate_check
-from ._spec import Build, CatalogCheck, Ctx, RunSpec, build, standard_params
-from .catalog_checks import CHECKS
-from .report import write_report
-from .verify import verify
-from .basins import METHODS as SHARP_FLAT_METHODS, BasinSweep, basin_rows, basin_sweep, clopper_pearson
-from .landscapes import Landscape, landscapes
-from .sharp_flat import sharp_flat
-from .epsilon_sharpness import epsilon_sharpness
-from .sharpness import (hessian_spectral_density, hessian_trace, hutchinson_trace, hvp, spectral_density,
-                        top_eigenvalues)
+from .checks import (CheckResult, RateFit, check, check_median, check_samples, fit_exponent, fit_rate_in_steps,
+                     lyapunov_exponent, median_interval, summarize)
+from .output import json_safe
+from .sharpness import (epsilon_sharpness, hessian_spectral_density, hessian_trace, hutchinson_trace, hvp,
+                        spectral_density, top_eigenvalues)
+from .sharp_flat import METHODS as SHARP_FLAT_METHODS, BasinSweep, Landscape, basin_rows, basin_sweep, clopper_pearson
+from .sharp_flat import landscapes, sharp_flat
+from .verify import CHECKS, Build, CatalogCheck, Ctx, RunSpec, Runner, build, declared_params, standard_params
+from .verify import evaluate as evaluate_check
+from .verify import verify, write_report
 
 __all__ = [
     "CHECKS", "Build", "CatalogCheck", "CheckResult", "Ctx", "RateFit", "RunSpec", "Runner", "build", "check",

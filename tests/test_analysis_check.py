@@ -1,4 +1,4 @@
-"""analysis.check and analysis.rates: the statistical rules of THEORY.md §4 on synthetic samples and real runs.
+"""analysis.checks (check, check_samples, tails, rates, summaries): the statistical rules of THEORY.md §4 on synthetic samples and real runs.
 
 Every verdict asserted here is one the rule can get wrong: deliberately wrong bounds (a constant too
 small, a wrong witness value) must fail, correct ones must pass, and the rules' error rates are
@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import problems
 import proofs
 import xtrap
+import analysis.checks
 from analysis import (CheckResult, RateFit, check, check_median, check_samples, fit_exponent, fit_rate_in_steps,
                       lyapunov_exponent)
 
@@ -322,3 +323,8 @@ def test_g4_lyapunov_exponent_and_median_against_the_mean_square_prediction() ->
     assert check_samples(x_t**2, predicted_ms, "==").verdict == "fail"
     with pytest.raises(ValueError, match="at least 15"):
         check_median(x_t[:14], 1.0)
+
+
+def test_prefix_average() -> None:
+    a = np.array([[4.0, 2.0, 0.0, 2.0]])
+    assert np.allclose(analysis.checks.prefix_average(a, np.array([1, 2, 4])), [[4.0, 3.0, 2.0]])

@@ -20,14 +20,14 @@ from scipy import stats
 
 import problems
 from analysis import basin_rows, basin_sweep, clopper_pearson, landscapes
-from analysis.basins import METHODS, shift_gap
+from analysis.sharp_flat.basins import METHODS, shift_gap
 from analysis.sharp_flat import claims, g2_deterministic
-from analysis.sharp_flat_theory import (critical_batch, curvature_spread, heavy_ball_second_moment, noise_along,
+from analysis.sharp_flat.overlays import (critical_batch, curvature_spread, heavy_ball_second_moment, noise_along,
                                         sgd_lyapunov, stability_filter, stationary_std)
 from proofs.catalog import catalog
 from xtrap.cli import main
 
-sf_module = importlib.import_module("analysis.sharp_flat")
+sf_module = importlib.import_module("analysis.sharp_flat.study")
 
 
 def _spectral_radius(kind: str, lam: float, lr: float, gamma: float, beta: float) -> float:

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.basins import METHODS, BasinSweep, basin_rows, basin_sweep
-from analysis.landscapes import landscapes
-from analysis.sharp_flat_figures import METHOD_COLORS, _quartiles, write_figures
+from analysis.sharp_flat.basins import METHODS, BasinSweep, basin_rows, basin_sweep
+from analysis.sharp_flat.landscapes import landscapes
+from analysis.sharp_flat.figures import METHOD_COLORS, _quartiles, write_figures
 
 PNG = b"\x89PNG\r\n\x1a\n"
 GRIDS = {"two-basin": [0.05, 0.2], "cosine": [0.05, 0.25]}

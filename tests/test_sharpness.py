@@ -20,8 +20,8 @@ from scipy import stats
 
 import problems
 from _random_matrices import random_psd, random_sym
-from analysis.epsilon_sharpness import epsilon_sharpness
-from analysis.sharpness import (
+from analysis.sharpness.epsilon import epsilon_sharpness
+from analysis.sharpness.hessian import (
     SpectralDensity, TraceEstimate, hessian_spectral_density, hessian_trace, hutchinson_trace,
     hvp, lanczos, spectral_density, top_eigenvalues, top_eigenvalues_matvec,
 )

@@ -1,6 +1,6 @@
 """Evaluating one declared check: run (cached), extract the compared samples, hold them against the bound.
 
-Kinds (see :class:`~analysis._spec.CatalogCheck`):
+Kinds (see :class:`~analysis.verify.spec.CatalogCheck`):
 
 * ``bound`` — samples of the quantity over seeds vs ``bound.evaluate(params)`` (4.2 of THEORY.md).
 * ``formula`` — A1: :math:`f(x_t)-f^\\star=\\tfrac12\\sum_i\\lambda_i r(\\lambda_i)^{2t}c_{0,i}^2` with the catalog's
@@ -24,9 +24,9 @@ import numpy as np
 import proofs
 import xtrap
 
-from .check import CheckResult, check_samples
-from .check import check as check_run
-from ._spec import Build, CatalogCheck, Ctx, build, noise_moment
+from ..checks.bounds import CheckResult, check_samples
+from ..checks.bounds import check as check_run
+from .spec import Build, CatalogCheck, Ctx, build, noise_moment
 
 RAW = ("avg_grad_norm2", "grad_norm2", "dist")
 

@@ -1,4 +1,4 @@
-"""Problem and method builders used by the catalog checks (wrapped in :class:`~analysis._spec.Build`).
+"""Problem and method builders used by the catalog checks (wrapped in :class:`~analysis.verify.spec.Build`).
 
 Problems (every constant exact, see ``problems``):
 

@@ -1,7 +1,7 @@
 """``xtrap sharp-flat``: which minimum each method picks, beside what the theory predicts.
 
-For each landscape of :func:`analysis.basins.landscapes` and each method of
-:data:`analysis.basins.METHODS`, one compiled sweep over step size × batch size × seeds, all started
+For each landscape of :func:`analysis.landscapes` and each method of
+:data:`analysis.sharp_flat.basins.METHODS`, one compiled sweep over step size × batch size × seeds, all started
 at the sharp minimum. :func:`sharp_flat` returns the rows (flat fraction with Clopper–Pearson
 intervals, final sharpness, the G2 filter, B_crit and the Lyapunov exponent for SGD), the tested
 claims (:func:`claims`), a Lanczos cross-check of the sharpness metric, and writes ``report.md``,
@@ -10,9 +10,7 @@ claims (:func:`claims`), a Lanczos cross-check of the sharpness metric, and writ
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -22,12 +20,12 @@ import numpy as np
 from tqdm import tqdm
 
 import xtrap
-from problems._validate import check_choice
+from problems import check_choice
 
 from .basins import EXTRAPOLATED, METHODS, BasinSweep, basin_rows, basin_sweep
 from .landscapes import Landscape, landscapes
-from .sharp_flat_theory import stability_filter
-from .summary import json_safe
+from .overlays import stability_filter
+from ..output import write_json
 
 LEVELS: dict[str, dict[str, Any]] = {
     "quick": {"seeds": 100, "steps": 300,
@@ -112,7 +110,7 @@ def claims(rows: Sequence[dict[str, Any]], g2_rows: Sequence[dict[str, Any]] = (
     * **G4** (SGD): where the Lyapunov exponent's sign is resolved (:math:`|\\Lambda|>4` SE), whatever the
       mean-square factor says: :math:`\\Lambda<0`: most runs stay in the sharp basin; :math:`\\Lambda>0`: most runs
       end farther than 1/8 of the barrier from the sharp minimum (they leave it, not necessarily its basin).
-    * **G5**: on equal-depth landscapes, each extrapolated method (:data:`analysis.basins.EXTRAPOLATED`) ends in
+    * **G5**: on equal-depth landscapes, each extrapolated method (:data:`analysis.sharp_flat.basins.EXTRAPOLATED`) ends in
       the flat basin more often than large-batch SGD (largest batch) at the same step.
     """
     out: list[dict[str, Any]] = list(g2_rows)
@@ -130,7 +128,7 @@ def g2_deterministic(landscape: Landscape, lrs: Sequence[float], steps: int = 20
     """THEORY.md §G2 as a classification: with exact gradients from the sharp minimum + 1e-3, a run
     converges to it (final distance below 1/100 of the initial one) iff the G2 filter says it is stable.
 
-    Methods with an ``exact`` form in :data:`analysis.basins.METHODS` only. A stable contraction factor
+    Methods with an ``exact`` form in :data:`analysis.sharp_flat.basins.METHODS` only. A stable contraction factor
     :math:`\\rho` reaches 1/100 within ``steps`` when :math:`\\rho^{\\rm steps}<10^{-2}`, i.e. outside about
     0.2% of the threshold for 2000 steps; closer cells may read "did not converge".
     """
@@ -161,7 +159,7 @@ def g2_deterministic(landscape: Landscape, lrs: Sequence[float], steps: int = 20
 def lanczos_crosscheck(sweeps: Sequence[BasinSweep], points: int = 8) -> dict[str, Any]:
     """Top Hessian eigenvalue by Lanczos on HVPs (:mod:`analysis.sharpness`) against the exact Hessian
     at the final iterates of the first ``points`` runs of every sweep; returns the largest relative gap."""
-    from .sharpness import top_eigenvalues
+    from ..sharpness.hessian import top_eigenvalues
 
     worst, n = 0.0, 0
     for sw in sweeps:
@@ -181,8 +179,8 @@ def minima_sharpness(landscape: Landscape, epsilon: float = 0.05, seed: int = 0)
     """Every sharpness metric at one sharp and one flat minimum, beside the exact Hessian: λmax (Lanczos on
     HVPs), tr H (Hutchinson, 99% CI), the SLQ estimate of tr H/d, and the ε-sharpness (raw rise on the l2 ball of
     radius ``epsilon``; Keskar's normalised percentage where 1 + f > 0)."""
-    from .epsilon_sharpness import epsilon_sharpness
-    from .sharpness import hessian_spectral_density, hessian_trace, top_eigenvalues
+    from ..sharpness.epsilon import epsilon_sharpness
+    from ..sharpness.hessian import hessian_spectral_density, hessian_trace, top_eigenvalues
 
     p, key = landscape.problem, jax.random.key(seed)
     out = []
@@ -207,12 +205,8 @@ def _landscape_view(ls: Landscape) -> dict[str, Any]:
 
 def _save_json(out: dict[str, Any], out_dir: str | Path | None) -> None:
     """``basins.json``, written atomically (a partial file after every sweep, ``"complete": false``)."""
-    if out_dir is None:
-        return
-    path = Path(out_dir, "basins.json")
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(json_safe(out), indent=1))
-    os.replace(tmp, path)
+    if out_dir is not None:
+        write_json(Path(out_dir, "basins.json"), out)
 
 
 def sharp_flat(level: str = "quick", out_dir: str | Path | None = None, *, progress: bool = False,
@@ -253,7 +247,7 @@ def sharp_flat(level: str = "quick", out_dir: str | Path | None = None, *, progr
     out.update(claims=claims(out["basins"], g2), lanczos=lanczos_crosscheck(sweeps),
                minima=[r for ls in lands for r in minima_sharpness(ls)])
     if out_dir is not None:
-        from .sharp_flat_report import write_sharp_flat_report
+        from .report import write_sharp_flat_report
 
         out["report"] = str(write_sharp_flat_report(out, sweeps, out_dir, svg=svg))
     out.update(complete=True, seconds=time.perf_counter() - t0)

@@ -33,7 +33,7 @@ import numpy as np
 from problems import Problem, check_choice, check_int, check_real, without_replacement_factor
 from proofs.catalog import catalog
 
-from ._tails import lyapunov_exponent
+from ..checks.tails import lyapunov_exponent
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def _bound(name: str, **values: float) -> float:
 
 def stability_filter(method: str, lam: float, *, lr: float, extrap_lr: float = 0.0, rho: float = 0.0,
                      momentum: float = 0.0) -> Filter:
-    """The G2 filter: can ``method`` (a key of :data:`analysis.basins.METHODS`' kinds) stay at a minimum of curvature ``lam``.
+    """The G2 filter: can ``method`` (a key of :data:`analysis.sharp_flat.basins.METHODS`' kinds) stay at a minimum of curvature ``lam``.
 
     Args:
         method: ``"sgd"`` (GD), ``"heavy_ball"``, ``"extrap"`` (EG, :math:`\\gamma` = ``extrap_lr``),

@@ -2,7 +2,7 @@
 
 :func:`landscapes` gives the two of ``xtrap sharp-flat`` (two-basin, d = 2, and cosine, d = 1), each
 started at its sharp minimum; ``barrier`` is the distance along :math:`x_1` from there to the nearest flat
-basin, the way out that :func:`analysis.sharp_flat_theory.stationary_std` is compared with.
+basin, the way out that :func:`analysis.sharp_flat.overlays.stationary_std` is compared with.
 """
 
 from __future__ import annotations

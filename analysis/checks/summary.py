@@ -1,4 +1,5 @@
-"""Per-grid-point summaries of a run: means and standard errors over the seeds that did not diverge."""
+"""Summaries of a run: per-grid-point means and standard errors over the seeds that did not diverge, and prefix
+averages of per-step traces (the :math:`\\frac1T\\sum_{t<T}` of the bounds, for every horizon at once)."""
 
 from __future__ import annotations
 
@@ -44,14 +45,11 @@ def summarize(result: Any) -> list[dict[str, Any]]:
     return points
 
 
-def json_safe(value: Any) -> Any:
-    """Strict-JSON values (for ``json.dumps``): non-finite floats become ``None``, NumPy scalars plain numbers."""
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+def prefix_average(trace: np.ndarray, horizons: np.ndarray) -> np.ndarray:
+    """:math:`\\frac1T\\sum_{t<T}a_t` for each horizon :math:`T` from a per-step trace (last axis = step).
+
+    >>> prefix_average(np.array([1.0, 3.0, 5.0]), np.array([1, 3]))
+    array([1., 3.])
+    """
+    c = np.cumsum(trace, axis=-1)
+    return np.stack([c[..., int(t) - 1] / t for t in horizons], axis=-1)

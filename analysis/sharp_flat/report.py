@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..output import write_text
 from .basins import MOMENTUM, NOISE_SCALE, SAM_RADIUS, BasinSweep
 
 
@@ -202,7 +203,7 @@ def _hb_ratio(rows: Sequence[dict[str, Any]]) -> str:
 def write_sharp_flat_report(summary: dict[str, Any], sweeps: Sequence[BasinSweep], out_dir: str | Path, *,
                             svg: bool = False) -> Path:
     """Write ``out_dir/report.md`` and the figures; returns the path of ``report.md``."""
-    from .sharp_flat_figures import write_figures
+    from .figures import write_figures
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -258,6 +259,4 @@ def write_sharp_flat_report(summary: dict[str, Any], sweeps: Sequence[BasinSweep
     lines += ["## Figures", ""]
     for names, caption in write_figures(sweeps, rows, out, svg=svg):
         lines += [f"![{names[0]}]({names[0]})", "", caption, ""]
-    path = out / "report.md"
-    path.write_text("\n".join(lines))
-    return path
+    return write_text(out / "report.md", "\n".join(lines))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._spec import Ctx, standard_params
+from .spec import Ctx, standard_params
 
 
 def gamma_is_rho(ctx: Ctx) -> dict[str, float]:

@@ -1,7 +1,7 @@
 """The verification report: ``DIR/report.md`` with a summary table, rate fits and figures.
 
 :func:`write_report` takes the dictionary returned by :func:`analysis.verify` (and the runner that
-holds its runs), draws the figures of :mod:`analysis.figures` into the folder and writes the
+holds its runs), draws the figures of :mod:`analysis.verify.figures` into the folder and writes the
 Markdown: a verdict line, the proof counts, one row per check (theorem, problem, method, quantity,
 measured ± SE, bound, ratio, verdict, witness), the rate fits against the proved exponents, the
 figures with captions that state seeds and parameters, and the details of anything that failed.
@@ -12,7 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from ._evaluate import Runner
+from ..output import md_cell, write_text
+from .evaluate import Runner
 
 
 def _num(x: Any, digits: int = 4) -> str:
@@ -23,10 +24,6 @@ def _num(x: Any, digits: int = 4) -> str:
     if isinstance(x, int):
         return str(x)
     return f"{x:.{digits}g}"
-
-
-def _cell(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 def check_table(rows: Sequence[dict[str, Any]]) -> list[str]:
@@ -43,7 +40,7 @@ def check_table(rows: Sequence[dict[str, Any]]) -> list[str]:
         problem = r["problem"] + (" from x*" if r.get("start") == "star" else "")
         method = f"{r['method']} ({r['setting']})" if r.get("setting") else r["method"]
         runs = f"{r['steps']} × {r['seeds']}" if r.get("steps") else ""
-        out.append("| " + " | ".join(_cell(c) for c in (
+        out.append("| " + " | ".join(md_cell(c) for c in (
             i, r["theorem"], problem, method, runs, r["quantity"], measured, r["relation"],
             _num(r.get("bound"), 6), _num(r.get("ratio"), 4), verdict, witness)) + " |")
     return out
@@ -54,7 +51,7 @@ def rate_table(rates: Sequence[dict[str, Any]]) -> list[str]:
     out = ["| fit | what | exponent | CI | proved | consistent |", "|---|---|---|---|---|---|"]
     for r in rates:
         ci = f"[{_num(r['ci_low'], 5)}, {_num(r['ci_high'], 5)}] ({r['confidence']:.0%})"
-        out.append("| " + " | ".join(_cell(c) for c in (
+        out.append("| " + " | ".join(md_cell(c) for c in (
             r["name"], r["what"], _num(r["exponent"], 6), ci, _num(r["proved"]), "yes" if r["consistent"] else
             "**no**")) + " |")
     return out
@@ -64,7 +61,7 @@ def figures_for(summary: dict[str, Any], runner: Runner, out_dir: Path, level: s
                 svg: bool = False) -> list[tuple[str, list[str], str]]:
     """Draw every figure; returns ``(title, file names, caption)`` per figure."""
     from . import figures
-    from .catalog_checks import C, COS, D
+    from .catalog import C, COS, D
 
     horizon = [next(c for c in D if c.theorem == "D1" and c.problem == COS),
                next(c for c in C if c.theorem == "C2" and c.problem == COS)]
@@ -144,6 +141,4 @@ def write_report(summary: dict[str, Any], out_dir: str | Path, *, runner: Runner
                   for r in bad]
         lines += [f"- proof {name} failed verification" for name in summary.get("failed_proofs", [])]
         lines.append("")
-    path = out / "report.md"
-    path.write_text("\n".join(lines))
-    return path
+    return write_text(out / "report.md", "\n".join(lines))

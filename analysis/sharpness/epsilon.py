@@ -13,9 +13,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from problems._validate import ParameterError, check_choice, check_int, check_real
+from problems import ParameterError, check_choice, check_int, check_real
 
-from .sharpness import _point
+from .hessian import _point
 
 Array = jax.Array
 Fn = Callable[[Array], Array]

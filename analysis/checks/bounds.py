@@ -40,8 +40,8 @@ import numpy as np
 
 import proofs
 
-from ._tails import check_median, lyapunov_exponent, median_interval
-from ._verdict import RELATIONS, CheckResult, as_samples, finite, labels_of, ratio_of
+from .tails import check_median, lyapunov_exponent, median_interval
+from .verdicts import RELATIONS, CheckResult, as_samples, finite, labels_of, ratio_of
 
 __all__ = ["CheckResult", "RELATIONS", "check", "check_median", "check_samples", "lyapunov_exponent",
            "median_interval"]

@@ -1,12 +1,12 @@
 """Basin statistics: which minimum does each method end in, as batch size and step size change.
 
-A :class:`~analysis.landscapes.Landscape` fixes a problem with one sharp and one flat kind of minimum
+A :class:`~analysis.sharp_flat.landscapes.Landscape` fixes a problem with one sharp and one flat kind of minimum
 and a start; a :func:`basin_sweep` runs one method over step size × batch size × seeds in one compiled sweep and
 records where every run ends (the exact gradient-flow basin of the problem), the top Hessian
 eigenvalue there (exact: the problems provide their Hessians), a thinned trajectory, and a
 generalization proxy (:func:`shift_gap`). :func:`basin_rows` turns a sweep into table rows with
 Clopper–Pearson intervals, the G2 stability filter of each minimum and, for SGD on a finite sum,
-the critical batch size and Lyapunov exponent of the sharp minimum (:mod:`analysis.sharp_flat_theory`).
+the critical batch size and Lyapunov exponent of the sharp minimum (:mod:`analysis.sharp_flat.overlays`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import xtrap
 from problems import Problem, check_int, check_real
 
 from .landscapes import Landscape
-from .sharp_flat_theory import (critical_batch, curvature_spread, noise_along, sgd_lyapunov, stability_filter,
+from .overlays import (critical_batch, curvature_spread, noise_along, sgd_lyapunov, stability_filter,
                                 stationary_std)
 
 

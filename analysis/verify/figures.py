@@ -28,20 +28,10 @@ import numpy as np  # noqa: E402
 import problems  # noqa: E402
 import xtrap  # noqa: E402
 
-from ._evaluate import Runner, theorem_bound  # noqa: E402
-from ._spec import CatalogCheck, Ctx  # noqa: E402
-from .verify import prefix_average  # noqa: E402
-
-Figure = tuple[list[str], str]
-
-
-def _save(fig: Any, out_dir: Path, stem: str, svg: bool) -> list[str]:
-    names = [f"{stem}.png"] + ([f"{stem}.svg"] if svg else [])
-    for name in names:
-        fig.savefig(out_dir / name, dpi=130, bbox_inches="tight")
-    plt.close(fig)
-    return names
-
+from ..checks.summary import prefix_average  # noqa: E402
+from ..output import Figure, save_figure  # noqa: E402
+from .evaluate import Runner, theorem_bound  # noqa: E402
+from .spec import CatalogCheck, Ctx  # noqa: E402
 
 # ---- (a) measured vs bound over the horizon -------------------------------------------------------------
 
@@ -77,7 +67,7 @@ def fig_horizon(checks: Sequence[CatalogCheck], runner: Runner, out_dir: Path, s
         ax.set_title(f"{check.theorem}: {ctx.method.name} on {check.problem.label}")
         ax.legend(fontsize=8)
         parts.append(f"{check.theorem} ({ctx.method.name}, {check.method.label})")
-    names = _save(fig, out_dir, "horizon", svg)
+    names = save_figure(fig, out_dir, "horizon", svg)
     _, ctx = runner.get(checks[0])
     caption = (f"Average squared gradient norm over the first T steps (mean over {ctx.seeds} seeds, band: 10–90% "
                f"quantiles of the per-seed averages, narrow since each averages T steps) against the bound, for "
@@ -111,7 +101,7 @@ def fig_tightness(rows: Sequence[dict[str, Any]], out_dir: Path, svg: bool = Fal
     ax.invert_yaxis()
     ax.set_xlabel(f"measured / bound (log scale, cut at {floor:g}; 1 = tight)")
     ax.set_title("orange: witness · green: exact value (==) · blue: upper bound · red: not as expected", fontsize=9)
-    names = _save(fig, out_dir, "tightness", svg)
+    names = save_figure(fig, out_dir, "tightness", svg)
     caption = (f"Measured/bound for the {len(shown)} checks with a ratio (thresholds and refusals omitted; ratios "
                f"below {floor:g} are printed). Witnesses (orange) must reach 1 within their stated tolerance; exact "
                "values (green, '==') sit at 1 within 4 SE or round-off; upper bounds (blue) must stay below 1 by "
@@ -175,7 +165,7 @@ def fig_stability(out_dir: Path, n: int = 40, steps: int = 300, svg: bool = Fals
         ax.set_ylabel(r"$\eta\lambda$")
         ax.set_title(f"{name}: stable iff {_MAPS[name][3]}", fontsize=9)
     fig.colorbar(im, ax=axes, label=r"$\log_{10}|x_T|/|x_0|$ (red: diverged)")
-    names = _save(fig, out_dir, "stability", svg)
+    names = save_figure(fig, out_dir, "stability", svg)
     caption = (f"Exact-gradient runs on f(x)=x²/2 (λ=1, x0=1) over a {n}×{n} grid, T={steps} steps, one 2-D sweep "
                "per method (lr × the second parameter in one compiled run). Colour: log10 |x_T|/|x_0| (clipped to "
                "[-8, 2]); red: diverged (|x_t - x_0| > 1e6). Black: the boundary of THEORY.md A2 (A2.2 EG, A2.3 USAM, "
@@ -237,7 +227,7 @@ def fig_speedup(level: str, out_dir: Path, svg: bool = False) -> Figure:
     ax.set_xlabel("global batch K·b (b = 1)")
     ax.set_ylabel(f"steps until (1/T)Σ E||∇f||² ≤ {d['eps']}")
     ax.legend(fontsize=8)
-    names = _save(fig, out_dir, "speedup", svg)
+    names = save_figure(fig, out_dir, "speedup", svg)
     caption = (f"Steps T until the seed-mean average squared gradient norm (1/T)Σ_(t<T) E||∇f(x_t)||² reaches "
                f"ε={d['eps']}, against K·b with b=1, on the anisotropic quadratic (L=2, σ²=1.5); η tuned over "
                f"ηL ∈ {{{', '.join(f'{x:g}' for x in d['lrL'])}}} (the best per K), {d['seeds']} seeds, "

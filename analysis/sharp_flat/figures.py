@@ -1,5 +1,5 @@
-"""Figures of ``xtrap sharp-flat``: the basin sweeps of :mod:`analysis.basins` beside the theory of
-:mod:`analysis.sharp_flat_theory` (THEORY.md §G2–§G4, §A2, §A4). Each ``fig_*`` returns ``(file names, caption)``;
+"""Figures of ``xtrap sharp-flat``: the basin sweeps of :mod:`analysis.sharp_flat.basins` beside the theory of
+:mod:`analysis.sharp_flat.overlays` (THEORY.md §G2–§G4, §A2, §A4). Each ``fig_*`` returns ``(file names, caption)``;
 method colours and markers (:data:`METHOD_COLORS`, :data:`METHOD_MARKERS`) are shared by all figures; measurements
 are solid lines, markers and bands, theory black or dotted lines and italic text; diverged runs (NaN) are masked out.
 """
@@ -21,9 +21,9 @@ from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from .basins import METHODS, BasinSweep  # noqa: E402
-from .figures import Figure, _save  # noqa: E402
+from ..output import Figure, save_figure  # noqa: E402
 from .landscapes import Landscape  # noqa: E402
-from .sharp_flat_theory import stability_filter  # noqa: E402
+from .overlays import stability_filter  # noqa: E402
 
 METHOD_COLORS = {"SGD": "#1f77b4", "SGD+momentum": "#9467bd", "EXTRAP-SGD": "#d62728", "past_extrap": "#ff7f0e",
                  "noise_extrap": "#2ca02c", "SAM": "#8c564b"}
@@ -195,7 +195,7 @@ def fig_landscape(sweeps: Sequence[BasinSweep], out_dir: Path, svg: bool = False
             _draw_2d(fig.add_subplot(gs[:, c]), group[0].landscape, group)
         chosen.append(f"{name}: " + ", ".join(f"η={lr:g}, B={b}" for lr, b in sorted({_path(s)[1:] for s in group})))
     fig.legend(handles=_handles(sw.method.label for sw in sweeps), loc="outside lower center", ncol=6)
-    return _save(fig, out_dir, "sharp_flat_landscape", svg), (
+    return save_figure(fig, out_dir, "sharp_flat_landscape", svg), (
         "The landscapes. two-basin (d=2): filled contours of f − f* (log colour scale), the ridge x₁ = ridge (the "
         "exact gradient-flow basin boundary) dashed, the minima as stars labelled with the λmax of their Hessian (the "
         "curvatures the G2 filters of THEORY.md §G2 are evaluated at). cosine (d=1): f(s), its minima, the basin "
@@ -273,7 +273,7 @@ def fig_flat_fraction(rows: Sequence[dict[str, Any]], out_dir: Path, svg: bool =
         Line2D([], [], color="k", ls=(0, (6, 2, 1, 2)), label=r"$B_{\rm crit}$ of SGD (A4.Bcrit)")] + (
         [Line2D([], [], color="0.3", marker="x", ls="none", mew=2, label="all runs diverged")] if all_diverged else [])
     fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5))
-    return _save(fig, out_dir, "sharp_flat_fraction", svg), (
+    return save_figure(fig, out_dir, "sharp_flat_fraction", svg), (
         f"Fraction of runs ending in a flat basin (exact gradient-flow basin of the last iterate, T={rows[0]['steps']} "
         "steps, diverged runs excluded) against the batch size B, per method; rows: landscapes, columns: step sizes "
         "η. Error bars: Clopper–Pearson 95% intervals over the non-diverged seeds (up to "
@@ -304,7 +304,7 @@ def fig_final_sharpness(rows: Sequence[dict[str, Any]], out_dir: Path, svg: bool
 
     fig = _panels(rows, draw, r"final sharpness $\lambda_{\max}(\nabla^2 f(x_T))$")
     fig.legend(handles=_handles(r["method"] for r in rows) + _REFS, loc="outside lower center", ncol=5)
-    return _save(fig, out_dir, "sharp_flat_final_sharpness", svg), (
+    return save_figure(fig, out_dir, "sharp_flat_final_sharpness", svg), (
         "Median over seeds of the top Hessian eigenvalue λmax at the last iterate (exact Hessian) against the batch "
         f"size B, per method (T={rows[0]['steps']} steps, diverged runs excluded); bars: 25–75% quartiles "
         "over seeds (bars, not bands: six overlapping bands are unreadable); points shifted sideways per method. "
@@ -345,7 +345,7 @@ def fig_sharpness_during_training(sweeps: Sequence[BasinSweep], out_dir: Path, s
         chosen.append(f"{name}: " + ", ".join(f"η = {lr:g}, B = {b}" for lr, b in sorted(picks)))
     fig.suptitle(r"Sharpness $\lambda_{\max}$ along training: median and 25–75% band over seeds")
     fig.legend(handles=_REFS, loc="outside lower center", ncol=3)
-    return _save(fig, out_dir, "sharp_flat_sharpness_trace", svg), (
+    return save_figure(fig, out_dir, "sharp_flat_sharpness_trace", svg), (
         f"Top Hessian eigenvalue λmax(∇²f(x_t)) along training, every k-th step (k={int(sweeps[0].record_steps[1] - sweeps[0].record_steps[0])}) "
         f"of {sweeps[0].steps}: median (line) and 25–75% quartile band over the non-diverged seeds (up to "
         f"{sweeps[0].diverged.shape[2]}), one panel per method, at the middle step size and the smallest batch of each "
@@ -381,11 +381,11 @@ def fig_generalization(sweeps: Sequence[BasinSweep], out_dir: Path, svg: bool = 
         ax.set(title=f"{name}: generalization proxy vs sharpness (all runs)", xlabel=r"final sharpness "
                r"$\lambda_{\max}(\nabla^2 f(x_T))$", ylabel=r"shift gap $\langle f(x_T-\delta)\rangle_\delta-f(x_T)$")
     fig.legend(handles=_handles((sw.method.label for sw in sweeps), False), loc="outside lower center", ncol=6)
-    return _save(fig, out_dir, "sharp_flat_generalization", svg), (
+    return save_figure(fig, out_dir, "sharp_flat_generalization", svg), (
         "Generalization proxy against final sharpness, one point per run (every step size, batch and seed, "
         f"T={sweeps[0].steps} steps; diverged runs left out): the mean loss increase of the last iterate under "
         f"J={sweeps[0].shifts} fixed random shifts ±δ_j, δ_j ~ N(0, τ²I) (antithetic "
-        "pairs; analysis.basins.shift_gap), the same shifts for every run, against λmax of the exact Hessian there. "
+        "pairs; analysis.sharp_flat.basins.shift_gap), the same shifts for every run, against λmax of the exact Hessian there. "
         "Black: the second-order term ½ tr(H M), M = (1/J) Σ δ_j δ_jᵀ the second moment of those very shifts (≈ τ²I; "
         "the smoothing term of THEORY.md §E5), drawn against λmax: " + "; ".join(notes) + ". The antithetic pairs "
         "cancel every odd-order term exactly; what separates the points from the line is the fourth-order term (the "

@@ -2,7 +2,7 @@
 
 When a mean-square quantity diverges while typical paths converge, Monte-Carlo means and standard
 errors are dominated by paths of vanishing probability; the growth rate of typical paths and the
-median are the quantities to test. Re-exported by :mod:`analysis.check` and :mod:`analysis`.
+median are the quantities to test. Re-exported by :mod:`analysis.checks.bounds` and :mod:`analysis`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from ._verdict import RELATIONS, CheckResult, as_samples, finite, labels_of, ratio_of
+from .verdicts import RELATIONS, CheckResult, as_samples, finite, labels_of, ratio_of
 
 
 def lyapunov_exponent(log_growth_samples: Any, t: float | None = None) -> tuple[float, float]:

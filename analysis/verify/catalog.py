@@ -1,12 +1,12 @@
 """The declared checks of ``xtrap verify``: every catalog bound held against runs where its assumptions hold.
 
-Each entry of :data:`CHECKS` is a :class:`~analysis._spec.CatalogCheck`: a theorem of
+Each entry of :data:`CHECKS` is a :class:`~analysis.verify.spec.CatalogCheck`: a theorem of
 :func:`proofs.catalog`, a problem builder, a method builder, run settings (quick/full), the map
 from run to bound parameters, the compared quantity, and for tightness witnesses (THEORY.md §5)
 a tolerance justified beside it. Statistical comparisons use mean ± 4 standard errors over seeds
 (THEORY.md §4.2); deterministic ones (exact gradients) compare to round-off.
 
-Problems (see :mod:`analysis._builders`): ``aniso`` — the additive-noise quadratic with spectrum
+Problems (see :mod:`analysis.verify._builders`): ``aniso`` — the additive-noise quadratic with spectrum
 0.25..2 in a rotated basis; ``iso`` — :math:`\\tfrac L2\\|x\\|^2` (:math:`L=2`) with isotropic noise, where the
 C2/C4/C5/C8/D1/D4 floors are attained at :math:`\\eta L=1`; ``cosine`` — the nonconvex
 :math:`\\sum_j(\\tfrac12x_j^2+3\\cos x_j)`, :math:`L=4`, the D-bounds' home ((L)-smooth, nonconvex, (V)).
@@ -22,7 +22,7 @@ from ._builders import (m_abs, m_eg, m_extrap, m_noise, m_peg, m_sam, m_sgd, m_u
                         p_huber, p_iso, p_location, p_nqm)
 from ._params import (c7_params, eg_witness_avg, gamma_is_rho, level_set_radius, ni_witness_avg, sam_witness_avg,
                       sgd_witness_avg, top_curvature)
-from ._spec import Build, CatalogCheck, Ctx, RunSpec, build, standard_params
+from .spec import Build, CatalogCheck, Ctx, RunSpec, build, standard_params
 
 # ---- run settings ---------------------------------------------------------------------------------
 # Exact-gradient runs: one "seed"; records every 10 steps; 20,000 steps decide every threshold

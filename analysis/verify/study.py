@@ -1,7 +1,7 @@
 """``xtrap verify``: the proofs, every declared check, and rate fits, in one call.
 
 :func:`verify` verifies every theorem of :func:`proofs.catalog` (counts by status), evaluates every
-:data:`~analysis.catalog_checks.CHECKS` entry on its runs (shared between checks that declare the
+:data:`~analysis.verify.catalog.CHECKS` entry on its runs (shared between checks that declare the
 same run), fits rate exponents against the proved ones, and optionally writes the report
 (``report.md`` and figures) to a folder.
 
@@ -24,10 +24,11 @@ import numpy as np
 import proofs
 
 from ._builders import m_sgd
-from ._evaluate import Runner, evaluate, samples
-from ._spec import LEVELS, CatalogCheck, RunSpec, build
-from .catalog_checks import ANISO, B, CHECKS
-from .summary import json_safe
+from .evaluate import Runner, evaluate, samples
+from .spec import LEVELS, CatalogCheck, RunSpec, build
+from .catalog import ANISO, B, CHECKS
+from ..checks.summary import prefix_average
+from ..output import json_safe
 
 RATE_BATCHES = (1, 2, 4, 8, 16)
 
@@ -72,7 +73,7 @@ def _bar(items: list[Any], show: bool, desc: str) -> Any:
 
 def _rate_row(name: str, theorem: str, what: str, x: np.ndarray, y: np.ndarray, proved: float) -> dict[str, Any]:
     """Fit :math:`y\\propto x^p` (``y`` per point, or points x seeds for a bootstrap over seeds) at 99%."""
-    from .rates import fit_exponent
+    from ..checks.rates import fit_exponent
 
     fit = fit_exponent(x, y, confidence=0.99)
     mean = y if y.ndim == 1 else np.mean(y, axis=1)
@@ -80,12 +81,6 @@ def _rate_row(name: str, theorem: str, what: str, x: np.ndarray, y: np.ndarray, 
                    "ci_high": fit.ci_high, "confidence": fit.confidence, "n_points": fit.n_points,
                    "proved": proved, "consistent": bool(fit.contains(proved)), "x": list(map(float, x)),
                    "y": list(map(float, mean))})
-
-
-def prefix_average(trace: np.ndarray, horizons: np.ndarray) -> np.ndarray:
-    """:math:`\\frac1T\\sum_{t<T}a_t` for each horizon :math:`T` from a per-step trace (last axis = step)."""
-    c = np.cumsum(trace, axis=-1)
-    return np.stack([c[..., int(t) - 1] / t for t in horizons], axis=-1)
 
 
 def rate_fits(runner: Runner) -> list[dict[str, Any]]:
@@ -121,7 +116,7 @@ def verify(level: str = "quick", out_dir: str | None = None, progress: bool = Fa
         level: ``"quick"`` (fewer seeds and steps; a few minutes on two cores) or ``"full"``.
         out_dir: folder for ``report.md`` and the figures (``None``: no report).
         progress: progress bars on stderr.
-        checks: the checks to run (default :data:`~analysis.catalog_checks.CHECKS`).
+        checks: the checks to run (default :data:`~analysis.verify.catalog.CHECKS`).
         rates: also fit the rate exponents.
         svg: also write the figures as SVG.
         sharp_flat: also run the quick sharp-vs-flat study (:func:`analysis.sharp_flat`) into
@@ -149,7 +144,7 @@ def verify(level: str = "quick", out_dir: str | None = None, progress: bool = Fa
         "passed": counts.get("failed", 0) == 0 and all(r["ok"] for r in rows), "runs": runner.runs,
     }
     if out_dir is not None and sharp_flat:
-        from .sharp_flat import sharp_flat as run_sharp_flat
+        from ..sharp_flat.study import sharp_flat as run_sharp_flat
 
         sf = run_sharp_flat("quick", out_dir=f"{out_dir}/sharp-flat", progress=progress, svg=svg)
         out["sharp_flat"] = {"report": "sharp-flat/report.md", "cells": len(sf["basins"]),
@@ -163,4 +158,4 @@ def verify(level: str = "quick", out_dir: str | None = None, progress: bool = Fa
     return out
 
 
-__all__ = ["check_row", "prefix_average", "proof_counts", "rate_fits", "verify"]
+__all__ = ["check_row", "proof_counts", "rate_fits", "verify"]

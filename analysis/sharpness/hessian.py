@@ -2,7 +2,7 @@
 
 :func:`top_eigenvalues` (Lanczos), :func:`hessian_trace` (Hutchinson), :func:`hessian_spectral_density`
 (stochastic Lanczos quadrature) see the Hessian only through :func:`hvp` (and
-:func:`analysis.epsilon_sharpness.epsilon_sharpness`, Keskar et al. 2017, only through :math:`f`); the ``*_matvec`` forms take any symmetric linear map (JAX-traceable: it is ``jit``-ed
+:func:`analysis.sharpness.epsilon.epsilon_sharpness`, Keskar et al. 2017, only through :math:`f`); the ``*_matvec`` forms take any symmetric linear map (JAX-traceable: it is ``jit``-ed
 and ``vmap``-ed). Random functions take a ``jax.random`` key: the same key gives the same result.
 """
 
@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import linalg, stats
 
-from problems._validate import ParameterError, check_int, check_real
+from problems import ParameterError, check_int, check_real
 
 Array = jax.Array
 Fn = Callable[[Array], Array]
