@@ -5,11 +5,11 @@ each verified theorem exports a :class:`Bound` whose ``evaluate`` refuses parame
 assumptions. Nothing here imports the rest of xtrap.
 """
 
-from .bound import AssumptionError, Bound, Condition
+from .bound import AssumptionError, Bound, Condition, RunScope
 from .catalog import catalog, mutations, select
 from .engine import Domain, Identity, Interval, Nonnegative, Outcome, Report, SlackCertificate, Theorem, verify
 
 __all__ = [
-    "AssumptionError", "Bound", "Condition", "Domain", "Identity", "Interval", "Nonnegative", "Outcome", "Report",
+    "AssumptionError", "Bound", "Condition", "RunScope", "Domain", "Identity", "Interval", "Nonnegative", "Outcome", "Report",
     "SlackCertificate", "Theorem", "catalog", "mutations", "select", "verify",
 ]

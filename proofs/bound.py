@@ -47,6 +47,71 @@ def _number(expr: Any, values: dict[str, float]) -> float:
     return float(e.subs({s: values[s.name] for s in e.free_symbols if s.name in values}).evalf())
 
 
+_KINDS = {
+    "run": "a bound on a quantity of one run",
+    "witness": "an exact value at a witness instance",
+    "stationary": "a stationary limit",
+    "per_direction": "a value along one eigen-direction",
+    "threshold": "a stability threshold",
+    "symbolic": "a symbolic identity",
+}
+_QUANTITIES = ("avg_grad_norm2", "grad_norm2", "loss_gap", "avg_loss_gap", "dist", "dist2")
+
+
+@dataclass(frozen=True)
+class RunScope:
+    """Which runs a bound is a statement about (what ``analysis.check`` holds it against, and refuses).
+
+    Attributes:
+        kind: ``"run"`` (bounds a recorded quantity of every run in the scope, at that run's parameters);
+            ``"witness"`` (an exact value at one instance), ``"stationary"`` (a limit as t -> infinity),
+            ``"per_direction"`` (along one eigen-direction of a quadratic), ``"threshold"`` (a stability
+            threshold) and ``"symbolic"`` (no run at all) are checked by ``xtrap verify`` and ``xtrap proofs``.
+        measures: for ``"run"``: the recorded quantity bounded (``avg_grad_norm2`` =
+            :math:`\\frac1T\\sum_{t<T}\\|\\nabla f(x_t)\\|^2`, ``grad_norm2``, ``loss_gap`` = :math:`f(x_T)-f^\\star`,
+            ``avg_loss_gap``, ``dist`` = :math:`\\|x_T-x^\\star\\|`, ``dist2``), or ``None`` when runs do not
+            record it (``note`` says what it is).
+        directions: the direction rules the proof covers (the framework's names: ``none``, ``local``, ...).
+        bases: the base updates it covers (``sgd``, ``heavy_ball``, ``nesterov``).
+        batch: ``"fresh"`` (update batch independent of the extrapolation batch), ``"same"`` or ``"any"``.
+        workers: ``"one"``; ``"pooled"`` (K workers without per-worker perturbation are one batch Kb);
+            ``"any"`` (the bound has K).
+        gradients: ``"exact"``, ``"stochastic"`` or ``"any"``.
+        steps: ``"constant"`` or ``"inverse_time"`` (:math:`\\eta_t=\\beta/(t+k_0)`).
+        siblings: ``(key, theorem)`` pairs: the theorem that covers a run breaking the assumption ``key``
+            (``"workers"``, ``"same_batch"``, ``"fresh_batch"``, ``"stochastic"``, ``"direction=NAME"``).
+        note: why a non-run kind, or an unrecorded quantity, cannot be held against one run.
+    """
+
+    kind: str
+    measures: str | None = None
+    directions: tuple[str, ...] = ()
+    bases: tuple[str, ...] = ("sgd",)
+    batch: str = "any"
+    workers: str = "one"
+    gradients: str = "any"
+    steps: str = "constant"
+    siblings: tuple[tuple[str, str], ...] = ()
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        for name, value, allowed in (("kind", self.kind, tuple(_KINDS)), ("batch", self.batch, ("fresh", "same", "any")),
+                                     ("workers", self.workers, ("one", "pooled", "any")),
+                                     ("gradients", self.gradients, ("exact", "stochastic", "any")),
+                                     ("steps", self.steps, ("constant", "inverse_time"))):
+            if value not in allowed:
+                raise ValueError(f"RunScope {name} must be one of {', '.join(allowed)}; got {value!r}")
+        if self.measures is not None and self.measures not in _QUANTITIES:
+            raise ValueError(f"RunScope measures must be one of {', '.join(_QUANTITIES)}; got {self.measures!r}")
+        if self.kind == "run" and not self.directions:
+            raise ValueError("a RunScope of kind 'run' must name the direction rules it covers")
+
+    @property
+    def description(self) -> str:
+        """The kind in words (e.g. ``"a stability threshold"``)."""
+        return _KINDS[self.kind]
+
+
 @dataclass(frozen=True)
 class Bound:
     """``quantity relation expr`` under ``conditions``.
@@ -59,6 +124,8 @@ class Bound:
         conditions: the assumptions, checked by :meth:`evaluate`.
         status: ``"exact"``, ``"derived"`` or ``"cited"``.
         references: sources.
+        scope: the runs it is a statement about (:class:`RunScope`); ``None``: not declared, so no run is
+            held against it.
     """
 
     name: str
@@ -68,6 +135,7 @@ class Bound:
     conditions: tuple[Condition, ...] = ()
     status: str = "derived"
     references: tuple[str, ...] = ()
+    scope: RunScope | None = None
     _fn: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -84,6 +152,8 @@ class Bound:
         if missing:
             raise AssumptionError(f"bound {self.name} needs {', '.join(missing)}; got {', '.join(sorted(values))}")
         for name, v in values.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float)) and not hasattr(v, "__float__"):
+                raise AssumptionError(f"bound {self.name}: {name} must be a real number, got {v!r}")
             if not math.isfinite(float(v)):
                 raise AssumptionError(f"bound {self.name}: {name} must be finite, got {v!r}")
         for c in self.conditions:
@@ -106,7 +176,15 @@ class Bound:
                 return lam(*[kw[n] for n in names])
 
             object.__setattr__(self, "_fn", fn)
-        return float(fn(**values))
+        try:
+            value = float(fn(**values))
+        except (ZeroDivisionError, OverflowError, ValueError) as err:  # e.g. T = 0 in a 1/T term
+            given = ", ".join(f"{k}={values[k]!r}" for k in self.parameters)
+            raise AssumptionError(f"bound {self.name} is undefined at {given} ({err})") from None
+        if math.isnan(value):
+            given = ", ".join(f"{k}={values[k]!r}" for k in self.parameters)
+            raise AssumptionError(f"bound {self.name} is undefined (NaN) at {given}")
+        return value
 
     def statement(self) -> str:
         """``quantity relation expr`` as text."""

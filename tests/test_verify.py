@@ -12,6 +12,7 @@ import json
 import pytest
 
 import analysis
+import problems
 import proofs
 import xtrap
 from analysis import CHECKS, Runner, declared_params, evaluate_check
@@ -94,8 +95,10 @@ def test_declared_refusal_is_refused_and_strict_check_raises() -> None:
     params = {k: declared_params(check, ctx)[k] for k in bound.parameters}
     result = xtrap.run(ctx.problem, ctx.method, steps=20, seeds=4)
     with pytest.raises(proofs.AssumptionError, match="eta <= 1/L"):
-        analysis.check(result, bound, params, strict=True)
-    assert analysis.check(result, bound, params, strict=False).verdict == "refused"
+        analysis.check(result, bound, strict=True)  # the run's own parameters: its eta is outside C2's condition
+    assert analysis.check(result, bound, strict=False).verdict == "refused"
+    with pytest.raises(problems.ParameterError, match=f"T={params['T']!r} but the run has T=20"):
+        analysis.check(result, bound, params)  # the declared horizon is not this 20-step run's
 
 
 @pytest.mark.parametrize("factor", [0.5, 2.0])

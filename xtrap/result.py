@@ -52,6 +52,12 @@ class Result:
         coords = {k: v for k, v in self.coords.items() if k not in index}
         attrs = dict(self.attrs)
         attrs["sweep_dims"] = [x for x in self.sweep_dims if x not in index]
+        if "hyper" in attrs:  # the selected value replaces the swept list, so the point knows its parameters
+            hyper = dict(attrs["hyper"])
+            for dim, i in index.items():
+                if dim in self.sweep_dims and dim in hyper:
+                    hyper[dim] = np.asarray(self.coords[dim])[i].item()
+            attrs["hyper"] = hyper
         return Result(data, dims, coords, attrs)
 
     def save(self, path: str | os.PathLike[str]) -> Path:

@@ -34,19 +34,22 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
 import proofs
+from problems import ParameterError, check_int
 
+from .runs import RunInfo, pooled, resolve_scope, run_parameters
 from .tails import check_median, lyapunov_exponent, median_interval
 from .verdicts import RELATIONS, CheckResult, as_samples, finite, labels_of, ratio_of
 
-__all__ = ["CheckResult", "RELATIONS", "check", "check_median", "check_samples", "lyapunov_exponent",
+__all__ = ["CheckResult", "MIN_SEEDS", "RELATIONS", "bound_parameters", "check", "check_median", "check_samples", "lyapunov_exponent",
            "median_interval"]
 
-_GAPS = {"loss_gap": "loss", "avg_loss_gap": "avg_loss"}  # f - f*, derived from the recorded f
+_DERIVED = {"loss_gap": "loss", "avg_loss_gap": "avg_loss", "dist2": "dist"}  # f - f*, ||x - x*||^2 from records
+MIN_SEEDS = 30  # t with 29 degrees of freedom: P(T > 4) = 2e-4; with 2 seeds it is 0.08
 
 
 def check_samples(samples: Any, bound_value: float, relation: str, *, deterministic: bool = False,
@@ -147,99 +150,179 @@ def check_samples(samples: Any, bound_value: float, relation: str, *, determinis
 
 def _select(result: Any, quantity: str, record: int) -> tuple[np.ndarray, str]:
     """Per-seed values of ``quantity`` (at ``record`` for traces) and a note on where they were taken."""
-    if result.sweep_dims:
-        dims = ", ".join(result.sweep_dims)
-        raise ValueError(f"the result has sweep axes ({dims}); select one grid point first, e.g. "
-                         f"result.sel({result.sweep_dims[0]}=0)")
-    base = _GAPS.get(quantity, quantity)
+    base = _DERIVED.get(quantity, quantity)
     if base not in result.data:
         known = sorted({k for k, d in result.dims.items() if "seed" in d and k not in ("diverged", "diverged_step",
                                                                                         "done", "basin")}
-                       | {g for g, b in _GAPS.items() if b in result.data})
-        raise ValueError(f"unknown quantity {quantity!r}; known: {', '.join(known)}")
+                       | {g for g, b in _DERIVED.items() if b in result.data})
+        raise ParameterError(f"quantity must be one of {', '.join(known)}; got {quantity!r}")
     arr = np.asarray(result[base], dtype=np.float64)
-    dims = result.dims[base]
     note = ""
-    if "record" in dims:
+    if "record" in result.dims[base]:
         steps = np.asarray(result.coords["record"])
-        if not -steps.size <= record < steps.size:
-            raise ValueError(f"record must index one of the {steps.size} recorded steps; got {record}")
         arr = arr[..., record]
         note = f" at step {int(steps[record])}"
-    if base != quantity:
+    if quantity in ("loss_gap", "avg_loss_gap"):
         f_star = result.attrs.get("constants", {}).get("f_star")
-        if f_star is None:
-            raise ValueError(f"{quantity!r} needs the problem's f_star in result.attrs['constants']")
+        if f_star is None or not math.isfinite(float(f_star)):
+            raise ParameterError(f"quantity {quantity!r} needs a finite f_star in result.attrs['constants']; "
+                                 f"got {f_star!r}")
         arr = arr - float(f_star)
+    elif quantity == "dist2":
+        arr = arr**2
     return arr.reshape(-1), note
 
 
-def check(result: Any, bound: proofs.Bound, params: dict[str, float], *, quantity: str = "avg_grad_norm2",
-          record: int = -1, theorem: str | None = None, problem: str | None = None, method: str | None = None,
-          deterministic: bool = False, witness: bool = False, witness_tol: float | None = None, z: float = 4.0,
-          strict: bool = True) -> CheckResult:
-    """Hold one grid point of a run against a catalogued bound.
+def _same(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
 
-    Steps (after the request itself is validated: no sweep axes, a known quantity, every parameter
-    given): (1) ``bound.evaluate(**params)`` — the bound's assumptions and step-size conditions are
-    checked before any data is compared (THEORY.md §4.2); a violation raises
-    :class:`proofs.AssumptionError` (``strict=True``, the default) or gives verdict ``"refused"`` with
-    the message as ``detail`` (``strict=False``, for report runners). (2) The per-seed samples of
-    ``quantity``, diverged runs excluded and counted. (3) :func:`check_samples` with ``bound.relation``.
+
+def bound_parameters(bound: proofs.Bound, info: RunInfo, params: Mapping[str, Any] | None = None
+                     ) -> tuple[dict[str, float], list[str]]:
+    """The values of ``bound.parameters`` for the run ``info``, and notes on how they were obtained.
+
+    Symbols the run determines (:func:`~analysis.checks.runs.run_parameters`; with K workers pooled into one
+    batch where the bound has no K) are taken from the run; an explicit value that contradicts the run is
+    refused. Symbols the run does not determine (a level-set radius, :math:`\\mathbb E\\|\\delta\\|^2` of an
+    extrapolation rule) must be given in ``params``. Names the bound does not use are ignored.
+
+    Raises:
+        ParameterError: ``params`` is not a mapping, a value is not a finite real number, or it contradicts the
+            run (the message names both values).
+        proofs.AssumptionError: a symbol is neither determined by the run nor given.
+    """
+    if params is not None and not isinstance(params, Mapping):
+        raise ParameterError(f"params must be a mapping of bound symbols to numbers; got {type(params).__name__}")
+    given = dict(params or {})
+    run = run_parameters(info)
+    notes = []
+    if "K" not in bound.parameters and bound.scope is not None and bound.scope.workers != "any":
+        run, note = pooled(info, run)
+        if note:
+            notes.append(note)
+    values, clash, missing = {}, [], []
+    for name in bound.parameters:
+        if name in given:
+            v = given[name]
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
+                raise ParameterError(f"params[{name!r}] must be a finite real number; got {v!r}")
+        if name in run:
+            if name in given and not _same(float(given[name]), run[name]):
+                clash.append(f"{name}={given[name]!r} but the run has {name}={run[name]:.10g}")
+            values[name] = run[name]
+        elif name in given:
+            values[name] = float(given[name])
+        else:
+            missing.append(name)
+    if clash:
+        raise ParameterError(f"params contradict the run held against {bound.name}: {'; '.join(clash)} "
+                             "(the bound is evaluated at the run's own parameters; leave them out)")
+    if missing:
+        c = info.constants
+        why = [f"{m} (the problem has no finite {m})" if m in c else m for m in missing]
+        raise proofs.AssumptionError(f"bound {bound.name} needs {', '.join(why)}, which the run does not "
+                                     "determine; pass it in params (or use `xtrap verify`, which declares it)")
+    return values, notes
+
+
+def check(result: Any, bound: proofs.Bound, params: Mapping[str, Any] | None = None, *,
+          quantity: str | None = None, record: int = -1, theorem: str | None = None, problem: str | None = None,
+          method: str | None = None, deterministic: bool | None = None, witness: bool = False,
+          witness_tol: float | None = None, z: float = 4.0, strict: bool = True,
+          min_seeds: int = MIN_SEEDS) -> CheckResult:
+    """Hold one grid point of a run against a catalogued bound, at the run's own parameters.
+
+    Steps: (1) the bound must speak about this run (:func:`~analysis.checks.runs.resolve_scope`): a bound on a
+    recorded quantity (not a threshold, a witness value, a limit or an identity), whose structural assumptions
+    (direction rule, base update, same or fresh batch, workers, exact or stochastic gradients, schedule) the run
+    meets; where a sibling theorem covers the run instead (D1 -> D1-K for K workers), the check moves to it and
+    says why. (2) The bound's parameters come from the run (:func:`bound_parameters`); explicit ``params``
+    only supply what the run does not determine, and any that contradicts the run is refused. (3)
+    ``bound.evaluate`` checks the conditions (step sizes ...) before any data is compared; a violation raises
+    :class:`proofs.AssumptionError` (``strict=True``) or gives verdict ``"refused"`` (``strict=False``). (4) The
+    per-seed samples of the bounded quantity, diverged runs excluded and counted, go to :func:`check_samples`
+    with ``bound.relation``; random runs need at least ``min_seeds`` non-diverged seeds for a verdict other
+    than ``"inconclusive"`` (fewer and the standard error itself is too uncertain for the 4-SE rule).
 
     Args:
         result: an :class:`xtrap.Result` without sweep axes (``result.sel(axis=i)`` first).
-        bound: a :class:`proofs.Bound` (``proofs.catalog()[name].bound``).
-        params: values of every name in ``bound.parameters`` (extra names are ignored).
-        quantity: a per-seed scalar (``"avg_grad_norm2"``, ``"avg_loss"``) or a trace (``"loss"``,
-            ``"grad_norm2"``, ``"dist"``) taken at index ``record`` of ``coords["record"]``;
-            ``"loss_gap"`` / ``"avg_loss_gap"`` subtract the problem's :math:`f^\\star`.
-        record: index along the recorded steps (traces only; default the last, step :math:`T`).
-        theorem, problem, method: labels (default: ``bound.name`` and the result's attributes).
-        deterministic, witness, witness_tol, z: as in :func:`check_samples`.
-        strict: raise on violated assumptions instead of returning a refusal.
+        bound: a :class:`proofs.Bound` (``proofs.catalog()[name].bound``) with a :class:`proofs.RunScope`.
+        params: values of bound symbols that the run does not determine (e.g. ``R`` of B7); optional.
+        quantity: must be the bound's own (``bound.scope.measures``, the default); anything else is refused.
+        record: index along the recorded steps for trace quantities; the horizon :math:`T` is that step.
+        theorem, problem, method: labels (default: the bound used and the result's attributes).
+        deterministic: compare to round-off; default: the run has exact gradients and no injected noise.
+        witness, witness_tol, z: as in :func:`check_samples`.
+        strict: raise on violated conditions instead of returning a refusal.
+        min_seeds: the fewest non-diverged random runs that decide (default 30).
 
     Returns:
-        A :class:`CheckResult`; if every run diverged, verdict ``"fail"`` with ``measured=None``.
+        A :class:`CheckResult` (its ``detail`` starts with any note on a sibling switch or pooled workers);
+        if every run diverged, verdict ``"fail"`` with ``measured=None``.
 
     Raises:
-        proofs.AssumptionError: ``strict`` and an assumption is violated (the message names it and the values).
-        ValueError: sweep axes left, an unknown quantity, a missing parameter, a non-finite sample of a
-            non-diverged run.
+        ParameterError: not a Bound, sweep axes left, another quantity than the bound's, a bad or contradicting
+            parameter, an incomplete result.
+        proofs.AssumptionError: the bound does not cover this run (the message names the assumption), it needs
+            a parameter the run does not determine, or (``strict``) a condition is violated.
 
-    >>> import numpy as np, problems, proofs, xtrap
-    >>> p = problems.make_quadratic([2.0], noise_cov=[[1.0]], x0=[0.0])
-    >>> r = xtrap.run(p, xtrap.sgd(lr=0.5), steps=3, seeds=2000)
-    >>> floor = proofs.catalog()["D1.floor"].bound       # gamma = 0: the SGD floor sigma2/b (C2 witness)
-    >>> check(r, floor, dict(L=2.0, eta=0.5, gamma=0.0, sigma2=1.0, b=1), quantity="grad_norm2").verdict
+    >>> import problems, proofs, xtrap
+    >>> p = problems.make_quadratic([1.0, 2.0], noise_cov=[[0.5, 0.0], [0.0, 0.5]], x0=[1.0, 1.0])
+    >>> r = xtrap.run(p, xtrap.sgd(lr=0.25, batch=2), steps=200, seeds=400)
+    >>> check(r, proofs.catalog()["C2"].bound).verdict
     'pass'
     """
-    lab = dict(theorem=bound.name if theorem is None else theorem,
+    if not isinstance(bound, proofs.Bound):
+        raise ParameterError(f"bound must be a proofs.Bound (e.g. proofs.catalog()['D1'].bound); got {bound!r}")
+    if not all(hasattr(result, a) for a in ("attrs", "data", "dims", "coords")) or "config" not in result.attrs:
+        raise ParameterError(f"result must be an xtrap.Result of xtrap.run; got {type(result).__name__}")
+    check_int("min_seeds", min_seeds, lo=2)
+    info = RunInfo.of_result(result)
+    used, notes = resolve_scope(bound, info)
+    wanted = used.scope.measures
+    if quantity is not None and quantity != wanted:
+        raise ParameterError(f"quantity must be the one bound {used.name} bounds, {wanted!r} ({used.quantity}); "
+                             f"got {quantity!r}")
+    rec = np.asarray(result.coords["record"])
+    if not -rec.size <= int(record) < rec.size:
+        raise ParameterError(f"record must index one of the {rec.size} recorded steps; got {record}")
+    if "record" in result.dims.get(_DERIVED.get(wanted, wanted), ()):
+        info = dataclasses.replace(info, steps=int(rec[record]))
+    if "done" in result.data and not np.all(result["done"]):
+        raise ParameterError(f"the result is incomplete ({int(np.sum(~np.asarray(result['done'])))} runs not done); "
+                             "resume it (xtrap run --out FILE --resume) before checking")
+    values, more = bound_parameters(used, info, params)
+    notes += more
+    lab = dict(theorem=used.name if theorem is None else theorem,
                problem=result.attrs.get("problem", "") if problem is None else problem,
-               method=result.attrs.get("method", "") if method is None else method, quantity=quantity)
-    missing = [p for p in bound.parameters if p not in params]
-    if missing:
-        given = ", ".join(sorted(params)) or "none"
-        raise ValueError(f"bound {bound.name} needs {', '.join(missing)}; params has {given}")
-    samples, note = _select(result, quantity, record)  # a malformed request is an error before anything else
+               method=result.attrs.get("method", "") if method is None else method, quantity=wanted)
+    samples, where = _select(result, wanted, record)
+    prefix = "".join(n + "; " for n in notes)
     try:
-        value = bound.evaluate(**{k: float(v) for k, v in params.items()})
+        value = used.evaluate(**values)
     except proofs.AssumptionError as err:
         if strict:
-            raise
-        return CheckResult(**lab, measured=None, se=None, n=0, bound=None, ratio=None, relation=bound.relation,
-                           verdict="refused", witness=witness, detail=str(err))
+            raise proofs.AssumptionError(prefix + str(err)) from None
+        return CheckResult(**lab, measured=None, se=None, n=0, bound=None, ratio=None, relation=used.relation,
+                           verdict="refused", witness=witness, detail=prefix + str(err))
     div = np.asarray(result["diverged"], dtype=bool).reshape(-1)
-    if "done" in result.data and not np.all(result["done"]):
-        raise ValueError(f"the result is incomplete ({int(np.sum(~np.asarray(result['done'])))} runs not done); "
-                         "rerun or resume it before checking")
     n_div = int(div.sum())
     if n_div == div.size:
-        return CheckResult(**lab, measured=None, se=None, n=0, bound=value, ratio=None, relation=bound.relation,
-                           verdict="fail", witness=witness, diverged=n_div,
-                           detail=f"all {n_div} runs diverged (first at step {int(np.min(result['diverged_step']))})")
-    res = check_samples(samples[~div], value, bound.relation, deterministic=deterministic, z=z, witness=witness,
+        return CheckResult(**lab, measured=None, se=None, n=0, bound=value, ratio=None, relation=used.relation,
+                           verdict="fail", witness=witness, diverged=n_div, detail=prefix +
+                           f"all {n_div} runs diverged (first at step {int(np.min(result['diverged_step']))})")
+    exact = (not info.noise) if deterministic is None else bool(deterministic)
+    extra = prefix + f"{wanted}{where}" + (f"; {n_div} diverged runs excluded" if n_div else "")
+    ok = samples[~div]
+    if not exact and ok.size < min_seeds:
+        mean = float(np.mean(ok))
+        se = float(np.std(ok, ddof=1) / math.sqrt(ok.size)) if ok.size > 1 else None
+        spread = "" if se is None else f" ± {se:.3g} (SE)"
+        return CheckResult(**lab, measured=mean, se=se, n=int(ok.size), bound=value, ratio=ratio_of(mean, value),
+                           relation=used.relation, verdict="inconclusive", witness=witness, diverged=n_div,
+                           detail=f"{extra}: mean {mean:.6g}{spread} of {ok.size} random runs vs bound {value:.6g}; "
+                                  f"undecided: at least {min_seeds} non-diverged runs are needed before the "
+                                  f"{z:g}-SE rule decides (the standard error of fewer is itself too uncertain)")
+    res = check_samples(ok, value, used.relation, deterministic=exact, z=z, witness=witness,
                         witness_tol=witness_tol, **lab)
-    extra = f"{quantity}{note}" + (f"; {n_div} diverged runs excluded" if n_div else "")
     return dataclasses.replace(res, diverged=n_div, detail=f"{extra}: {res.detail}")
-

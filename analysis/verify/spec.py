@@ -17,6 +17,8 @@ import numpy as np
 import problems
 import xtrap
 
+from ..checks.runs import RunInfo, noise_moment, run_parameters
+
 KINDS = ("bound", "formula", "threshold", "stationary")
 LEVELS = ("quick", "full")
 
@@ -152,50 +154,10 @@ class CatalogCheck:
 # ---- bound parameters from a run ----------------------------------------------------------------
 
 
-def _scalar(a: Any) -> float:
-    arr = np.asarray(a, dtype=np.float64)
-    if arr.ndim:
-        raise ValueError("bound parameters need scalar hyper-parameters (no sweep axis)")
-    return float(arr)
-
-
-def noise_moment(law: str, d: int) -> float:
-    """:math:`\\mathbb E\\|Z\\|^2`: Gaussian :math:`d`, ball :math:`d/(d+2)`, sphere :math:`1` (THEORY.md §1.2)."""
-    return {"gaussian": float(d), "ball": d / (d + 2.0), "sphere": 1.0}[law]
-
-
 def standard_params(ctx: Ctx) -> dict[str, float]:
-    """Every bound symbol that a run determines, by its catalog name.
+    """Every bound symbol that the run of ``ctx`` determines, by its catalog name, before it runs.
 
-    ``Delta`` :math:`=f(x_0)-f^\\star`, ``D0`` :math:`=\\|x_0-x^\\star\\|`, ``L``, ``mu``, ``T`` (steps),
-    ``k`` :math:`=T+1` (C5 counts iterates from :math:`w_1=x_0`), ``b``, ``K``, ``eta``, ``gamma``
-    (:math:`\\eta` when tied), ``rho``, ``beta`` (momentum), ``d``, ``sigma2`` (0 for exact
-    gradients), ``sigma_Z2`` :math:`=\\mathbb E\\|Z\\|^2` and ``delta2`` :math:`=\\mathbb E\\|\\delta_t\\|^2`
-    where the method fixes it (noise injection :math:`\\gamma^2\\mathbb E\\|Z\\|^2`, SAM :math:`\\rho^2`,
-    SGD 0).
+    :func:`analysis.checks.runs.run_parameters` of the problem, method, horizon and start of ``ctx``: the same
+    function reads the parameters back from a finished run, so a declared check and ``analysis.check`` agree.
     """
-    p, m = ctx.problem, ctx.method
-    h, cfg = m.hyper, m.config
-    x0 = np.asarray(ctx.x0, dtype=np.float64)
-    x_star = np.asarray(p.minima[0].x, dtype=np.float64)
-    if len(p.minima) > 1:  # nearest known minimum
-        xs = np.stack([np.asarray(mm.x) for mm in p.minima])
-        x_star = xs[np.argmin(np.linalg.norm(xs - x0, axis=1))]
-    eta = _scalar(h.lr.base)
-    gamma = eta if h.extrap_lr is None else _scalar(h.extrap_lr.base)
-    d = int(p.dim)
-    out = {
-        "Delta": float(p.value(x0)) - float(p.f_star), "D0": float(np.linalg.norm(x0 - x_star)),
-        "L": float(p.L), "mu": float(p.mu), "T": float(ctx.steps), "k": float(ctx.steps + 1),
-        "b": _scalar(h.batch), "K": _scalar(h.workers), "eta": eta, "gamma": gamma, "rho": _scalar(h.rho),
-        "beta": _scalar(h.momentum), "d": float(d), "sigma2": 0.0 if cfg.exact else float(p.sigma2),
-    }
-    law = cfg.direction
-    if law in xtrap.NOISE_LAWS:
-        out["sigma_Z2"] = noise_moment(law, d)
-        out["delta2"] = gamma**2 * out["sigma_Z2"]
-    elif law == "sam":
-        out["delta2"] = out["rho"] ** 2
-    elif law == "none":
-        out["delta2"] = 0.0
-    return out
+    return run_parameters(RunInfo.of_setup(ctx.problem, ctx.method, steps=ctx.steps, x0=ctx.x0))

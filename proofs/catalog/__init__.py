@@ -7,6 +7,7 @@ catalog is assembled lazily, in THEORY.md order.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from functools import lru_cache
 
@@ -36,11 +37,15 @@ def _available() -> list[str]:
 @lru_cache(maxsize=1)
 def catalog() -> dict[str, Theorem]:
     """All theorems by name, in THEORY.md order."""
+    from .runs import SCOPES
+
     out: dict[str, Theorem] = {}
     for m in _available():
         for th in _load(m).theorems():
             if th.name in out:
                 raise RuntimeError(f"theorem {th.name!r} defined twice")
+            if th.bound is not None and th.name in SCOPES:  # which runs the bound speaks about (runs.py)
+                th = dataclasses.replace(th, bound=dataclasses.replace(th.bound, scope=SCOPES[th.name]))
             out[th.name] = th
     return out
 
