@@ -16,8 +16,8 @@ import jax
 jax.config.update("jax_enable_x64", True)
 
 from ._base import IsotropicNoise, Minimum, Problem, masked_mean, prefix_mask, pytree_dataclass, static_field  # noqa: E402
-from ._registry import describe, make, names, parameters, register  # noqa: E402
-from ._validate import ParameterError, check_choice, check_int, check_real  # noqa: E402
+from ._registry import describe, make, names, parameter_help, parameters, register  # noqa: E402
+from ._validate import ParameterError, check_array, check_bool, check_choice, check_int, check_real  # noqa: E402
 from ._finite_sum import FiniteSum, without_replacement_factor  # noqa: E402
 from .quadratic import Quadratic, make_quadratic, noisy_quadratic, quadratic  # noqa: E402
 from .least_squares import LeastSquares, least_squares  # noqa: E402
@@ -29,7 +29,7 @@ from .huber import Huber, huber  # noqa: E402
 __all__ = [
     "Cosine", "FiniteSum", "Huber", "IsotropicNoise", "LeastSquares", "Logistic", "Minimum", "Problem", "ParameterError", "Quadratic",
     "TwoBasin",
-    "check_choice", "check_int", "check_real", "cosine", "describe", "huber", "least_squares", "logistic", "make",
-    "make_quadratic", "masked_mean", "names", "noisy_quadratic", "parameters", "prefix_mask", "pytree_dataclass",
+    "check_array", "check_bool", "check_choice", "check_int", "check_real", "cosine", "describe", "huber", "least_squares", "logistic", "make",
+    "make_quadratic", "masked_mean", "names", "noisy_quadratic", "parameter_help", "parameters", "prefix_mask", "pytree_dataclass",
     "quadratic", "register", "static_field", "two_basin", "without_replacement_factor",
 ]

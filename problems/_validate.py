@@ -21,9 +21,11 @@ def check_real(name: str, value: Any, *, lo: float | None = None, hi: float | No
     Raises:
         ParameterError: naming ``name``, the interval and the given value.
     """
+    if isinstance(value, (bool, str, bytes)) or value is None:  # True is not 1.0 and "0.5" is not 0.5 here
+        raise ParameterError(f"{name} must be a real number, got {value!r}")
     try:
         v = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ParameterError(f"{name} must be a real number, got {value!r}") from None
     lb = "(" if lo_open else "["
     rb = ")" if hi_open else "]"
@@ -60,12 +62,55 @@ def check_int(name: str, value: Any, *, lo: int | None = None, hi: int | None = 
     return v
 
 
+def check_array(name: str, value: Any, shape: tuple[int, ...]) -> Any:
+    """Return ``value`` as a float64 NumPy array of ``shape`` with finite entries.
+
+    Raises:
+        ParameterError: naming ``name``, the expected shape and what was given (non-numeric, wrong shape,
+            NaN or infinite entries).
+    """
+    import numpy as np
+
+    try:
+        a = np.asarray(value)
+        if a.dtype.kind not in "iuf":
+            raise TypeError
+        a = a.astype(np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise ParameterError(f"{name} must be an array of real numbers of shape {shape}; got {value!r}") from None
+    if a.size == int(np.prod(shape)) and a.shape != shape and a.ndim <= 1 and len(shape) == 1:
+        a = a.reshape(shape)
+    if a.shape != shape:
+        raise ParameterError(f"{name} must have shape {shape}; got shape {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise ParameterError(f"{name} must be finite; got {float(a[~np.isfinite(a)].reshape(-1)[0])!r} in it")
+    return a
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is a boolean (``True``/``False``, or a NumPy bool): no ``"no"``, no ``0``.
+
+    Raises:
+        ParameterError: naming ``name`` and the given value.
+    """
+    if isinstance(value, bool):
+        return value
+    try:
+        import numpy as np
+
+        if isinstance(value, np.bool_):
+            return bool(value)
+    except ImportError:  # pragma: no cover
+        pass
+    raise ParameterError(f"{name} must be True or False, got {value!r}")
+
+
 def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     """Return ``value`` if it is one of ``choices``.
 
     Raises:
         ParameterError: naming ``name``, the allowed values and the given value.
     """
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise ParameterError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
     return value

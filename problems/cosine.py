@@ -134,6 +134,14 @@ def cosine(dim: int = 2, a: float = 1.0, b: float = 1.0, omega: float = 3.0, noi
     Sharpness dial ``omega``; additive Gaussian noise of std ``noise`` per coordinate; start
     ``start * ones(dim)``. The product minima are enumerated, so ``m**dim <= 4096``.
 
+    Args:
+        dim: dimension d, in [1, 4096] (the product minima are enumerated: at most 4096 of them).
+        a: curvature of the quadratic part, in (0, 1e8].
+        b: amplitude of the cosine, in [-1e8, 1e8].
+        omega: frequency, the sharpness dial, in (0, 1e8].
+        noise: std of the additive Gaussian noise per coordinate, in [0, 1e150].
+        start: x0 = start * ones(dim).
+
     Example:
         >>> import problems
         >>> p = problems.make("cosine")
@@ -144,7 +152,7 @@ def cosine(dim: int = 2, a: float = 1.0, b: float = 1.0, omega: float = 3.0, noi
     a = check_real("a", a, lo=0.0, hi=1e8, lo_open=True)
     b = check_real("b", b, lo=-1e8, hi=1e8)
     omega = check_real("omega", omega, lo=0.0, hi=1e8, lo_open=True)
-    noise = check_real("noise", noise, lo=0.0)
+    noise = check_real("noise", noise, lo=0.0, hi=1e150)
     start = check_real("start", start)
 
     mins, maxs = _critical_points_1d(a, b, omega)

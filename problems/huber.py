@@ -63,6 +63,12 @@ class Huber(IsotropicNoise):
 def huber(L: float = 1.0, D0: float = 1.0, T: int = 10, noise: float = 0.0) -> Huber:
     """1-D Huber function attaining the tight GD bound L*D0^2/(4T+2) after T steps of size 1/L.
 
+    Args:
+        L: smoothness constant, in (0, 1e12].
+        D0: distance of x0 from the minimizer, in (0, 1e12].
+        T: the horizon the witness is built for, in [1, 1e9].
+        noise: std of additive gradient noise, in [0, 1e150].
+
     Example:
         >>> import problems
         >>> p = problems.make("huber", T=2)
@@ -72,7 +78,7 @@ def huber(L: float = 1.0, D0: float = 1.0, T: int = 10, noise: float = 0.0) -> H
     L = check_real("L", L, lo=0.0, hi=1e12, lo_open=True)
     D0 = check_real("D0", D0, lo=0.0, hi=1e12, lo_open=True)
     T = check_int("T", T, lo=1, hi=10**9)
-    noise = check_real("noise", noise, lo=0.0)
+    noise = check_real("noise", noise, lo=0.0, hi=1e150)
     kink = D0 / (2 * T + 1)
     return Huber(
         x0=np.array([D0]), L=np.float64(L), mu=np.float64(np.nan), f_star=np.float64(0.0), sigma2=np.float64(noise**2),

@@ -92,6 +92,16 @@ def least_squares(dim: int = 10, n: int = 100, mu: float = 0.1, L: float = 1.0, 
     ``mu`` and ``L`` (``spacing`` geometric, linear or two), residual :math:`y-Ax^\\star\\perp
     \\mathrm{range}(A)` of rms ``noise``. Needs ``n >= dim`` (``n >= dim + 1`` when ``noise > 0``).
 
+    Args:
+        dim: dimension d, in [1, 4096].
+        n: number of samples, in [1, 1e6] (at least dim; dim + 1 when noise > 0).
+        mu: smallest eigenvalue of A^T A / n, in (0, L].
+        L: largest eigenvalue of A^T A / n, > 0.
+        spacing: eigenvalue spacing: geometric, linear or two.
+        noise: rms residual at the minimizer, in [0, 1e150].
+        rotate: Haar-random right singular vectors (True) or the standard basis.
+        seed: data seed, in [0, 2^63 - 1].
+
     Example:
         >>> import problems
         >>> p = problems.make("least-squares", dim=3, n=20, noise=0.5)
@@ -103,10 +113,10 @@ def least_squares(dim: int = 10, n: int = 100, mu: float = 0.1, L: float = 1.0, 
     L = check_real("L", L, lo=0.0, lo_open=True)
     mu = check_real("mu", mu, lo=0.0, hi=L, lo_open=True)
     spacing = check_choice("spacing", spacing, ("geometric", "linear", "two"))
-    noise = check_real("noise", noise, lo=0.0)
+    noise = check_real("noise", noise, lo=0.0, hi=1e150)
     if not isinstance(rotate, (bool, np.bool_)):
         raise ParameterError(f"rotate must be a bool, got {rotate!r}")
-    seed = check_int("seed", seed, lo=0)
+    seed = check_int("seed", seed, lo=0, hi=2**63 - 1)
     need = dim + 1 if noise > 0 else dim
     if n < need:
         why = "dim + 1: a residual needs noise > 0" if noise > 0 else "dim"

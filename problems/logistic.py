@@ -146,6 +146,14 @@ def logistic(dim: int = 5, n: int = 200, reg: float = 0.1, label_noise: float = 
     Gaussian features, labels from a planted direction flipped with probability ``label_noise``;
     ``L = lambda_max(A^T A)/(4n) + 2 reg`` exactly, ``f_star`` the best of ``starts`` + 2 L-BFGS runs.
 
+    Args:
+        dim: dimension d, in [1, 1000].
+        n: number of samples, in [1, 1e6].
+        reg: weight of the nonconvex regulariser, in [0, 1e6].
+        label_noise: probability of a flipped label, in [0, 0.5].
+        starts: L-BFGS starts for f_star, in [0, 1000].
+        seed: data seed, in [0, 2^63 - 1].
+
     Example:
         >>> import problems
         >>> p = problems.make("logistic", dim=3, n=50)
@@ -157,7 +165,7 @@ def logistic(dim: int = 5, n: int = 200, reg: float = 0.1, label_noise: float = 
     reg = check_real("reg", reg, lo=0.0, hi=1e6)
     label_noise = check_real("label_noise", label_noise, lo=0.0, hi=0.5)
     starts = check_int("starts", starts, lo=0, hi=1000)
-    seed = check_int("seed", seed, lo=0)
+    seed = check_int("seed", seed, lo=0, hi=2**63 - 1)
 
     rng = np.random.default_rng(seed)
     a = rng.standard_normal((n, dim))

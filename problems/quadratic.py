@@ -19,7 +19,7 @@ import numpy as np
 
 from ._base import Array, Minimum, Problem, pytree_dataclass, static_field
 from ._registry import register
-from ._validate import ParameterError, check_choice, check_int, check_real
+from ._validate import ParameterError, check_array, check_bool, check_choice, check_int, check_real
 
 
 @pytree_dataclass
@@ -92,19 +92,21 @@ def make_quadratic(eigvals: Any, *, eigvecs: Any | None = None, x_star: Any | No
         The problem, with :math:`L=\\max\\lambda`, :math:`\\mu=\\min\\lambda` (``nan`` if 0) and
         :math:`\\sigma^2=\\operatorname{tr}\\Sigma_\\epsilon`.
     """
-    lam = np.asarray(eigvals, dtype=np.float64).reshape(-1)
+    lam = check_array("eigvals", eigvals, (np.size(eigvals),)) if np.ndim(eigvals) <= 1 else np.asarray(eigvals)
+    if lam.ndim != 1:
+        raise ParameterError(f"eigvals must be a 1-D array; got shape {lam.shape}")
     d = lam.size
     if d == 0 or not np.all(np.isfinite(lam)) or np.any(lam < 0) or lam.max() <= 0:
         raise ParameterError(f"eigvals must be finite, nonnegative and not all zero; got {lam.tolist()}")
     order = np.argsort(lam)
     lam = lam[order]
-    q = np.eye(d) if eigvecs is None else np.asarray(eigvecs, dtype=np.float64)[:, order]
+    q = np.eye(d) if eigvecs is None else check_array("eigvecs", eigvecs, (d, d))[:, order]
     if q.shape != (d, d) or not np.allclose(q.T @ q, np.eye(d), atol=1e-10):
         raise ParameterError(f"eigvecs must be an orthogonal ({d}, {d}) matrix")
     h = (q * lam) @ q.T
     h = 0.5 * (h + h.T)
-    xs = np.zeros(d) if x_star is None else np.asarray(x_star, dtype=np.float64).reshape(d)
-    cov = np.zeros((d, d)) if noise_cov is None else np.asarray(noise_cov, dtype=np.float64)
+    xs = np.zeros(d) if x_star is None else check_array("x_star", x_star, (d,))
+    cov = np.zeros((d, d)) if noise_cov is None else check_array("noise_cov", noise_cov, (d, d))
     if cov.shape != (d, d) or not np.allclose(cov, cov.T):
         raise ParameterError(f"noise_cov must be a symmetric ({d}, {d}) matrix")
     diagonal = bool(np.all(cov == np.diag(np.diag(cov))))
@@ -117,9 +119,9 @@ def make_quadratic(eigvals: Any, *, eigvecs: Any | None = None, x_star: Any | No
         if w.min() < -1e-12 * max(1.0, w.max()):
             raise ParameterError(f"noise_cov must be positive semidefinite; smallest eigenvalue {w.min():g}")
         factor = v * np.sqrt(np.clip(w, 0.0, None))
-    start = xs + 1.0 if x0 is None else np.asarray(x0, dtype=np.float64).reshape(d)
+    start = xs + 1.0 if x0 is None else check_array("x0", x0, (d,))
     mu = lam[0] if lam[0] > 0 else np.nan
-    fs = np.float64(f_star)
+    fs = np.float64(check_real("f_star", f_star))
     return Quadratic(
         x0=start, L=np.float64(lam[-1]), mu=np.float64(mu), f_star=fs, sigma2=np.float64(np.trace(cov)),
         minima=(Minimum(x=xs, hessian=h, value=fs, label=label),), name=name, dim=d, n=None,
@@ -156,14 +158,23 @@ def quadratic(dim: int = 10, mu: float = 0.1, L: float = 1.0, spacing: str = "ge
     :math:`H=Q\\,\\mathrm{diag}(\\lambda)Q^\\top` with :math:`\\lambda` spaced between ``mu`` and ``L``
     (``spacing`` geometric, linear or two), :math:`Q` Haar-random if ``rotate``;
     :math:`\\Sigma_\\epsilon=\\frac{\\sigma^2}{d}I`. Sharpness dial: ``L``.
+
+    Args:
+        dim: dimension d, in [1, 4096].
+        mu: smallest eigenvalue, in [0, L] (0: not strongly convex).
+        L: largest eigenvalue (the smoothness constant), > 0.
+        spacing: eigenvalue spacing: geometric, linear or two.
+        sigma2: trace of the per-sample noise covariance, in [0, 1e300].
+        rotate: Haar-random eigenbasis (True) or the standard basis.
+        seed: seed of the eigenbasis, in [0, 2^63 - 1].
     """
     dim = check_int("dim", dim, lo=1, hi=4096)
     L = check_real("L", L, lo=0.0, lo_open=True)
     mu = check_real("mu", mu, lo=0.0, hi=L)
     spacing = check_choice("spacing", spacing, ("geometric", "linear", "two"))
-    sigma2 = check_real("sigma2", sigma2, lo=0.0)
-    seed = check_int("seed", seed, lo=0)
-    q = random_rotation(dim, seed) if rotate else None
+    sigma2 = check_real("sigma2", sigma2, lo=0.0, hi=1e300)
+    seed = check_int("seed", seed, lo=0, hi=2**63 - 1)
+    q = random_rotation(dim, seed) if check_bool("rotate", rotate) else None
     return make_quadratic(spectrum(dim, mu, L, spacing), eigvecs=q, noise_cov=np.eye(dim) * sigma2 / dim,
                           name="quadratic")
 
@@ -174,8 +185,12 @@ def noisy_quadratic(dim: int = 100, scale: float = 1.0) -> Quadratic:
 
     :math:`H=\\mathrm{diag}(1,\\tfrac12,\\dots,\\tfrac1d)`, :math:`\\Sigma_\\epsilon=c\\,H`, so
     :math:`L=1`, :math:`\\mu=1/d`, :math:`\\sigma^2=c\\sum_{i\\le d}1/i`. Start :math:`x_0=\\mathbf 1`.
+
+    Args:
+        dim: dimension d, in [1, 4096].
+        scale: noise covariance scale c (covariance c H), in [0, 1e300].
     """
     dim = check_int("dim", dim, lo=1, hi=4096)
-    scale = check_real("scale", scale, lo=0.0)
+    scale = check_real("scale", scale, lo=0.0, hi=1e300)
     lam = 1.0 / np.arange(1, dim + 1)
     return make_quadratic(lam, noise_cov=scale * np.diag(lam), x0=np.ones(dim), name="noisy-quadratic")

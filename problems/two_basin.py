@@ -245,6 +245,20 @@ def two_basin(dim: int = 2, sharp_curvature: float = 20.0, flat_curvature: float
     ``confinement`` behind them, :math:`\\frac c2\\|x_{2:}\\|^2` in the other coordinates; ``n`` samples
     shifted by rms ``spread``; start on the ridge between the wells plus ``offset``.
 
+    Args:
+        dim: dimension d, in [1, 4096].
+        sharp_curvature: curvature of the sharp well, in (0, 1e8].
+        flat_curvature: curvature of the flat well, in (0, 1e8].
+        sharp_depth: depth of the sharp well, in (0, 1e8].
+        flat_depth: depth of the flat well, in (0, 1e8].
+        separation: distance between the wells along x_1, in (0, 1e6].
+        confinement: curvature of the quadratic walls behind the wells, in [0, 1e8].
+        c: curvature in the other coordinates, in (0, 1e8].
+        n: number of shifted samples, in [1, 1e5].
+        spread: rms shift of the samples, in [0, 1e6].
+        offset: shift of the whole landscape along x_1.
+        seed: seed of the shifts, in [0, 2^63 - 1].
+
     Example:
         >>> import problems
         >>> p = problems.make("two-basin")
@@ -262,7 +276,7 @@ def two_basin(dim: int = 2, sharp_curvature: float = 20.0, flat_curvature: float
     n = check_int("n", n, lo=1, hi=10**5)
     spread = check_real("spread", spread, lo=0.0, hi=1e6)
     offset = check_real("offset", offset)
-    seed = check_int("seed", seed, lo=0)
+    seed = check_int("seed", seed, lo=0, hi=2**63 - 1)
 
     rng = np.random.default_rng(seed)
     a = spread * _standardized(rng, (n, 1))[:, 0]

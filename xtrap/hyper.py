@@ -52,31 +52,35 @@ def make_hyper(lr: Any = 0.1, extrap_lr: Any = 0.0, rho: Any = 0.0, momentum: An
     if tied and extrap_lr != "lr":
         raise ParameterError(f"extrap_lr must be a number, an array, a Schedule or 'lr'; got {extrap_lr!r}")
     h = Hyper(
-        lr=as_schedule(_arr(lr, float)),
-        extrap_lr=None if tied else as_schedule(_arr(extrap_lr, float)),
-        rho=_arr(rho, float), momentum=_arr(momentum, float),
-        batch=_arr(batch, np.int64), workers=_arr(workers, np.int64),
+        lr=as_schedule(_arr("lr", lr, float)),
+        extrap_lr=None if tied else as_schedule(_arr("extrap_lr", extrap_lr, float)),
+        rho=_arr("rho", rho, float), momentum=_arr("momentum", momentum, float),
+        batch=_arr("batch", batch, np.int64), workers=_arr("workers", workers, np.int64),
     )
     validate(h)
     return h
 
 
-def _arr(value: Any, dtype: Any) -> Any:
+def _arr(name: str, value: Any, dtype: Any) -> Any:
     if isinstance(value, Schedule):
         return value
-    a = np.asarray(value)
+    try:
+        a = np.asarray(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ParameterError(f"{name} must be a number or a 1-D list of numbers; got {value!r}") from None
     if a.ndim > 1:
-        raise ParameterError(f"a hyper-parameter must be a scalar or a 1-D sweep axis; got shape {a.shape}")
+        raise ParameterError(f"{name} must be a scalar or a 1-D sweep axis; got shape {a.shape}")
+    if a.dtype.kind not in "iuf":  # booleans are not numbers, strings are not numbers
+        raise ParameterError(f"{name} must be a number or a 1-D list of numbers; got {value!r}")
     if dtype is np.int64:
-        if a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(a == np.round(a)):
+        if a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(a == np.round(a)) and np.all(np.abs(a) < 2**62):
             a = a.astype(np.int64)
         if a.dtype.kind not in "iu":
-            raise ParameterError(f"batch and workers must be integers; got {value!r}")
+            raise ParameterError(f"{name} must be an integer (or a list of integers); got {value!r}")
+        if np.any(a > 2**31 - 1):
+            raise ParameterError(f"{name} must be an integer in [1, 2147483647]; got {a[a > 2**31 - 1].reshape(-1)[0]}")
         return a.astype(np.int64)
-    try:
-        return a.astype(np.float64)
-    except (TypeError, ValueError):
-        raise ParameterError(f"a hyper-parameter must be numeric; got {value!r}") from None
+    return a.astype(np.float64)
 
 
 def _check(name: str, value: Any, ok: Any, expected: str) -> None:
@@ -92,12 +96,20 @@ def _check(name: str, value: Any, ok: Any, expected: str) -> None:
 def validate(h: Hyper) -> None:
     """Raise :class:`~problems.ParameterError` if any hyper-parameter is outside its range."""
     _check("lr", h.lr.base, lambda v: v > 0, "> 0")
-    for field in ("warmup", "decay_every", "inverse_t0"):
+    rules = {"warmup": (lambda v: (v >= 0) & np.isfinite(v), "a finite number of steps >= 0"),
+             "decay_every": (lambda v: v > 0, "> 0 steps (inf: no decay)"),
+             "inverse_t0": (lambda v: v > 0, "> 0 steps (inf: no 1/t decay)")}
+    for field, (ok, expected) in rules.items():
         for name, sched in (("lr", h.lr), ("extrap_lr", h.extrap_lr)):
             if sched is not None:
-                val = np.asarray(getattr(sched, field), dtype=np.float64)
-                if np.any(val < 0) or np.any(np.isnan(val)):
-                    raise ParameterError(f"{name} schedule {field} must be >= 0; got {val.reshape(-1)[0].item()!r}")
+                try:
+                    val = np.asarray(getattr(sched, field), dtype=np.float64)
+                except (TypeError, ValueError):
+                    raise ParameterError(f"{name} schedule {field} must be a number; got "
+                                         f"{getattr(sched, field)!r}") from None
+                bad = ~np.asarray(ok(val)) | np.isnan(val)
+                if np.any(bad):
+                    raise ParameterError(f"{name} schedule {field} must be {expected}; got {val[bad].reshape(-1)[0].item()!r}")
     for name, sched in (("lr", h.lr), ("extrap_lr", h.extrap_lr)):
         if sched is not None:
             _check(f"{name} decay factor", sched.decay_factor, lambda v: (v > 0) & (v <= 1), "in (0, 1]")

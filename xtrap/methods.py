@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable
 
-from problems import ParameterError, Problem
+from problems import ParameterError, Problem, check_bool
 
 from . import framework
 from .framework import Config, State
@@ -61,6 +61,8 @@ def _base(momentum: Any, nesterov: bool) -> str:
 def _method(name: str, direction: str, *, lr: Any, extrap_lr: Any = 0.0, rho: Any = 0.0,
             momentum: Any = 0.0, nesterov: bool = False, batch: Any = 1, workers: Any = 1,
             same_batch: bool = False, exact: bool = False, past_source: str = "averaged") -> Method:
+    nesterov, same_batch, exact = (check_bool(k, v) for k, v in (("nesterov", nesterov), ("same_batch", same_batch),
+                                                                  ("exact", exact)))
     config = Config(direction=direction, base=_base(momentum, nesterov), same_batch=same_batch,
                     past_source=past_source, exact=exact)
     hyper = make_hyper(lr=lr, extrap_lr=extrap_lr, rho=rho, momentum=momentum, batch=batch, workers=workers)
@@ -177,6 +179,21 @@ def usam(lr: Any = 0.1, rho: Any = 0.05, *, momentum: Any = 0.0, nesterov: bool 
                    workers=workers, same_batch=same_batch and not exact, exact=exact)
 
 
+OPTION_HELP = {
+    "lr": "update step eta_t > 0: a number, a 1-D sweep axis, or a Schedule",
+    "extrap_lr": "extrapolation step gamma_t >= 0 (noise scale for noise_extrap); 'lr' ties it to lr",
+    "rho": "SAM / USAM radius rho >= 0",
+    "momentum": "momentum beta in [0, 1): heavy ball, or Nesterov with nesterov=True",
+    "nesterov": "Nesterov momentum (PyTorch form) instead of heavy ball",
+    "batch": "local batch size b >= 1 per worker (at most n for a finite sum)",
+    "workers": "number of workers K >= 1; the update averages their gradients",
+    "same_batch": "evaluate at the extrapolated point on the extrapolation batch (else a fresh batch)",
+    "exact": "exact gradients everywhere (deterministic GD, EG, SAM, ...)",
+    "law": "noise law: gaussian N(0, I), ball Unif(B_d) or sphere Unif(S^(d-1))",
+    "source": "past gradient used: averaged h_(t-1) or the worker's own (local)",
+}
+"""What each option of the method constructors means (``xtrap methods`` prints it)."""
+
 METHODS: dict[str, Callable[..., Method]] = {
     "sgd": sgd, "extrap_sgd": extrap_sgd, "global_extrap_sgd": global_extrap_sgd,
     "extragradient": extragradient, "past_extrap": past_extrap, "noise_extrap": noise_extrap,
@@ -186,7 +203,7 @@ METHODS: dict[str, Callable[..., Method]] = {
 
 def make_method(name: str, **kwargs: Any) -> Method:
     """Build a named method; unknown names and keywords raise :class:`~problems.ParameterError`."""
-    if name not in METHODS:
+    if not isinstance(name, str) or name not in METHODS:
         raise ParameterError(f"method must be one of {', '.join(METHODS)}; got {name!r}")
     import inspect
 

@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from problems import ParameterError, Problem, check_choice, check_int, check_real
+from problems import ParameterError, Problem, check_array, check_bool, check_choice, check_int, check_real
 
 from . import framework
 from .framework import Config
@@ -121,10 +121,16 @@ def _get_compiled(*args: Any) -> Any:
     return fn
 
 
+MAX_INT = 2**31 - 1  # steps, seeds, record_every: the scan's step counter and divergence step are int32
+CHUNK_WORK = 2.5e8  # sample-dimension-steps per chunk: about a second or two on one CPU core (measured
+                    # 1.3e8/s at d = 100), so Ctrl-C and --out saves come every few seconds
+
+
 def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, seed: int = 0,
         key: Array | None = None, record_every: int | None = None, x0: Any = None,
         dtype: str = "float64", iterates: bool = False, diverge_radius: float | None = None,
-        max_memory_mb: float = 512.0, out: str | Path | None = None, progress: bool = False) -> Result:
+        max_memory_mb: float = 512.0, out: str | Path | None = None, progress: bool = False,
+        resume: bool = False) -> Result:
     """Run ``method`` on ``problem`` for every seed and every point of its hyper-parameter grid.
 
     Args:
@@ -143,8 +149,12 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
         diverge_radius: a run diverges when :math:`\\|x_t-x_0\\|` exceeds it (default
             :math:`10^8(1+\\|x_0\\|)`) or :math:`x_t` is not finite.
         max_memory_mb: bound on the memory of one chunk of runs (records and working set).
-        out: if given, the (partial) result is saved there after every chunk, atomically.
-        progress: show a progress bar over chunks.
+        out: if given, the (partial) result is saved there after every chunk, atomically; an interrupted
+            run leaves a result that loads, says ``attrs["complete"] = False`` and marks the runs not done.
+        progress: show a progress bar over chunks (or a callable ``progress(done, total)`` called after each).
+        resume: continue the partial result in ``out`` (written by the same problem, method and settings:
+            checked by a fingerprint): only the chunks not done are run, and the numbers are bitwise the
+            ones an uninterrupted run gives (same chunks, same keys, same compiled function).
 
     Returns:
         A :class:`~xtrap.result.Result` with traces ``loss``, ``grad_norm2``, ``dist``
@@ -156,21 +166,28 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
     >>> r["loss"].shape
     (2, 4, 21)
     """
-    steps = check_int("steps", steps, lo=1)
-    seeds = check_int("seeds", seeds, lo=1)
+    if not isinstance(problem, Problem):
+        raise ParameterError(f"problem must be a problems.Problem (e.g. problems.make('quadratic')); got {problem!r}")
+    if not isinstance(method, Method):
+        raise ParameterError(f"method must be an xtrap.Method (e.g. xtrap.sgd(lr=0.1)); got {method!r}")
+    steps = check_int("steps", steps, lo=1, hi=MAX_INT)
+    seeds = check_int("seeds", seeds, lo=1, hi=MAX_INT)
     dtype = check_choice("dtype", dtype, ("float64", "float32"))
     record_every = max(1, steps // 200) if record_every is None else check_int("record_every", record_every, lo=1,
                                                                              hi=steps)
     check_real("max_memory_mb", max_memory_mb, lo=0.0, lo_open=True)
+    iterates, resume = check_bool("iterates", iterates), check_bool("resume", resume)
+    if not callable(progress):
+        progress = check_bool("progress", progress)
+    if resume and out is None:
+        raise ParameterError("resume=True needs out=, the partial result to continue")
     hyper = method.hyper
     validate(hyper)
     max_batch = int(np.max(hyper.batch))
     max_workers = int(np.max(hyper.workers))
     if problem.n is not None and max_batch > problem.n and not method.config.exact:
         raise ParameterError(f"batch must be <= n={problem.n} for the finite sum {problem.name!r}; got {max_batch}")
-    start = np.asarray(problem.x0 if x0 is None else x0, dtype=np.float64)
-    if start.shape != (problem.dim,):
-        raise ParameterError(f"x0 must have shape ({problem.dim},); got {start.shape}")
+    start = check_array("x0", problem.x0 if x0 is None else x0, (problem.dim,))
     # ||x - x0|| is computed unscaled, so radii beyond ~1e150 could overflow to inf: capped
     radius = min(1e8 * (1.0 + np.linalg.norm(start)), 1e150) if diverge_radius is None else check_real(
         "diverge_radius", diverge_radius, lo=0.0, hi=1e150, lo_open=True)
@@ -181,22 +198,29 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
     axes, flat = grid(hyper)
     flat = jax.tree_util.tree_map(cast, flat)
     n_grid = int(np.prod([len(v) for v in axes.values()])) if axes else 1
-    base_key = jax.random.key(check_int("seed", seed, lo=0)) if key is None else key
+    base_key = jax.random.key(check_int("seed", seed, lo=0, hi=2**63 - 1)) if key is None else key
     seed_keys = jax.random.split(base_key, seeds)
     total = n_grid * seeds
     n_rec = len(record_steps(steps, record_every))
-    chunk = _chunk_size(total, n_rec, problem.dim, iterates, max_batch, max_workers, max_memory_mb)
-    fn = _get_compiled(method.config, steps, record_every, max_batch, max_workers, iterates)
-
-    out_arrays: dict[str, np.ndarray] = {}
-    done = np.zeros(total, dtype=bool)
-    t0 = time.perf_counter()
-    bar = _progress(total, progress)
+    chunk = _chunk_size(total, n_rec, problem.dim, iterates, max_batch, max_workers, max_memory_mb, steps)
     meta = dict(problem=problem.name, method=method.name, steps=steps, seeds=seeds, record_every=record_every,
                 dtype=dtype, constants=problem.constants, hyper=scalar_view(hyper),
-                config=_config_view(method.config), sweep_dims=list(axes))
+                config=_config_view(method.config), sweep_dims=list(axes), chunk=chunk,
+                fingerprint=fingerprint(prob, flat, method.config, seed_keys, start, radius, steps, record_every,
+                                        iterates, chunk))
+    out_arrays: dict[str, np.ndarray] = {}
+    done = np.zeros(total, dtype=bool)
+    if resume:
+        out_arrays, done = _resumed(out, meta, total)
+    fn = _get_compiled(method.config, steps, record_every, max_batch, max_workers, iterates)
+    t0 = time.perf_counter()
+    bar = _progress(total, progress)
+    if done.any():
+        bar.update(int(done.sum()))
     try:
         for lo in range(0, total, chunk):
+            if done[lo]:
+                continue
             idx = np.arange(lo, lo + chunk) % total  # pad the last chunk by wrapping around
             hyp = jax.tree_util.tree_map(lambda a: a[idx // seeds], flat)
             res = fn(prob, hyp, seed_keys[idx % seeds], cast(start), cast(radius))
@@ -208,9 +232,9 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
                                             dtype=v.dtype)
                 out_arrays[k][lo:lo + n_valid] = v
             done[lo:lo + n_valid] = True
-            bar.update(n_valid)
-            if out is not None:
+            if out is not None:  # saved before anything else can interrupt
                 _assemble(out_arrays, done, axes, seeds, steps, record_every, meta, t0).save(out)
+            bar.update(n_valid)
     finally:
         bar.close()
     result = _assemble(out_arrays, done, axes, seeds, steps, record_every, meta, t0)
@@ -230,9 +254,49 @@ def _cast(dtype: Any, a: Any) -> Any:
 
 
 def _chunk_size(total: int, n_rec: int, dim: int, iterates: bool, max_batch: int, max_workers: int,
-                max_memory_mb: float) -> int:
+                max_memory_mb: float, steps: int) -> int:
+    """Runs per compiled call: bounded by memory and by :data:`CHUNK_WORK` (so a chunk takes seconds)."""
     per_run = 8 * (n_rec * (len(TRACES) + (dim if iterates else 0)) + 4 * max_workers * (max_batch + 4) * dim)
-    return int(max(1, min(total, math.floor(max_memory_mb * 2**20 / per_run))))
+    by_memory = math.floor(max_memory_mb * 2**20 / per_run)
+    by_time = math.floor(CHUNK_WORK / (steps * max_workers * (max_batch + 2) * dim))
+    return int(max(1, min(total, by_memory, by_time)))
+
+
+def fingerprint(*parts: Any) -> str:
+    """A SHA-256 of everything that determines a run's numbers (problem data, hyper-parameter grid, structure,
+    keys, start, radius, horizon, records, chunking), so a resumed file is known to belong to the same run."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for leaf in jax.tree_util.tree_leaves(parts):
+        if isinstance(leaf, jax.Array) and jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key):
+            leaf = jax.random.key_data(leaf)
+        a = np.asarray(leaf)
+        if a.dtype == object:  # a structural leaf (e.g. the method's Config): its value, not its address
+            h.update(repr(leaf).encode())
+            continue
+        h.update(str((a.dtype, a.shape)).encode())
+        h.update(np.ascontiguousarray(a).tobytes())
+    h.update(repr(jax.tree_util.tree_structure(parts)).encode())
+    return h.hexdigest()
+
+
+def _resumed(out: str | Path, meta: dict[str, Any], total: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The arrays and ``done`` flags of the partial result in ``out``, refused if another run wrote it."""
+    path = Path(out)
+    if not path.is_file():
+        raise ParameterError(f"resume: there is no partial result at {str(path)!r} to continue")
+    try:
+        old = Result.load(path)
+    except (OSError, ValueError, KeyError) as err:
+        raise ParameterError(f"resume: {str(path)!r} is not an xtrap result ({err})") from None
+    if old.attrs.get("fingerprint") != meta["fingerprint"]:
+        raise ParameterError(f"resume: {str(path)!r} was written by a different run (problem, method, "
+                             "hyper-parameters, seeds, steps or chunking differ); give the same arguments, or "
+                             "another --out")
+    lead = len(old.sweep_dims) + 1
+    arrays = {k: v.reshape((total,) + v.shape[lead:]) for k, v in old.data.items() if k != "done"}
+    return arrays, np.asarray(old.data["done"], dtype=bool).reshape(total).copy()
 
 
 def _assemble(arrays: dict[str, np.ndarray], done: np.ndarray, axes: dict[str, np.ndarray], seeds: int,
@@ -266,7 +330,23 @@ class _NoBar:
         pass
 
 
-def _progress(total: int, show: bool) -> Any:
+class _Report:
+    """Progress as calls ``report(done, total)`` (the CLI prints a line now and then off a terminal)."""
+
+    def __init__(self, report: Any, total: int) -> None:
+        self.report, self.total, self.done = report, total, 0
+
+    def update(self, n: int) -> None:
+        self.done += n
+        self.report(self.done, self.total)
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int, show: Any) -> Any:
+    if callable(show):
+        return _Report(show, total)
     if not show:
         return _NoBar()
     from tqdm import tqdm
