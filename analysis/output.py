@@ -8,6 +8,8 @@ It imports no study and nothing of xtrap: only the standard library, NumPy and (
 * :func:`write_text`, :func:`write_json`, :func:`save_figure`: write to a temporary file in the same folder
   and :func:`os.replace` it onto the target, so a kill leaves the old file or the new one, never half of one.
 * :func:`md_cell`: a Markdown table cell (pipes escaped, newlines folded).
+* :func:`progress`: what a study shows while it works: a bar on a terminal, or one line per item through a
+  callable (the CLI prints those on stderr off a terminal), or nothing.
 
 >>> import tempfile, pathlib
 >>> d = pathlib.Path(tempfile.mkdtemp())
@@ -22,7 +24,9 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable, Iterator, TypeVar
+
+T = TypeVar("T")
 
 import numpy as np
 
@@ -50,7 +54,9 @@ def _replace_atomically(path: Path, write: Any) -> Path:
     os.close(fd)
     try:
         write(Path(tmp))
-        os.chmod(tmp, 0o644)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # an ordinary file's mode, not mkstemp's private 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -91,4 +97,20 @@ def md_cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-__all__ = ["Figure", "json_safe", "md_cell", "save_figure", "write_json", "write_text"]
+def progress(items: Iterable[T], show: bool | Callable[[str], None], desc: str) -> Iterator[T]:
+    """Yield ``items``, showing progress: ``True`` a tqdm bar (stderr), a callable ``show(line)`` one line per item
+    (``"checks 3 of 77"``), ``False`` nothing."""
+    seq = list(items)
+    if callable(show):
+        for i, item in enumerate(seq, 1):
+            show(f"{desc} {i} of {len(seq)}")
+            yield item
+    elif show:
+        from tqdm import tqdm
+
+        yield from tqdm(seq, desc=desc, leave=False)
+    else:
+        yield from seq
+
+
+__all__ = ["Figure", "json_safe", "md_cell", "progress", "save_figure", "write_json", "write_text"]

@@ -139,7 +139,7 @@ def test_every_mutation_is_rejected(label: str) -> None:
 
 def test_cli_proofs_json_and_exit_status(capsys) -> None:
     assert main(["proofs", "A2", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    rows = json.loads(capsys.readouterr().out)["theorems"]  # one JSON object
     assert {r["section"] for r in rows} == {"A2"} and all(r["status"] == "verified" for r in rows)
     assert all({"name", "section", "status", "seconds"} <= set(r) for r in rows)
     assert main(["proofs", "NOPE"]) == 2

@@ -73,6 +73,9 @@ class Result:
         os.close(fd)
         try:
             np.savez(tmp, **arrays)
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(tmp, 0o666 & ~mask)  # an ordinary file's mode, not mkstemp's private 0600
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
@@ -81,11 +84,21 @@ class Result:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> "Result":
-        """Read a result written by :meth:`save`."""
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            data = {k.removeprefix("data/"): z[k] for k in z.files if k.startswith("data/")}
-            coords = {k.removeprefix("coords/"): z[k] for k in z.files if k.startswith("coords/")}
+        """Read a result written by :meth:`save`.
+
+        Raises:
+            ParameterError: the file is missing, unreadable or not a result written by :meth:`save`.
+        """
+        from problems import ParameterError
+
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+                data = {k.removeprefix("data/"): z[k] for k in z.files if k.startswith("data/")}
+                coords = {k.removeprefix("coords/"): z[k] for k in z.files if k.startswith("coords/")}
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise ParameterError(f"path must name a result saved by xtrap (an .npz file); {str(path)!r}: "
+                                 f"{getattr(err, 'strerror', None) or err}") from None
         dims = {k: tuple(v) for k, v in meta["dims"].items()}
         return cls(data, dims, coords, meta["attrs"])
 

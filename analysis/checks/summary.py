@@ -17,6 +17,24 @@ def _stats(values: np.ndarray, diverged: np.ndarray) -> tuple[float | None, floa
     return float(np.mean(ok)), se
 
 
+GROWTH = 1e6  # a run whose f - f* grew by this factor without leaving the divergence radius is flagged
+
+
+def _growth(sub: Any, diverged: np.ndarray, f_star: Any) -> tuple[int, list[str]]:
+    """Runs that did not diverge but whose :math:`f-f^\\star` grew by :data:`GROWTH` or more from the start."""
+    if f_star is None or not math.isfinite(float(f_star)):
+        return 0, []
+    loss = np.asarray(sub["loss"], dtype=np.float64)
+    first, last = loss[..., 0] - float(f_star), loss[..., -1] - float(f_star)
+    with np.errstate(invalid="ignore", over="ignore"):
+        grew = (~diverged) & (first > 0) & ~(last <= GROWTH * first)
+    k = int(grew.sum())
+    if not k:
+        return 0, []
+    return k, [f"{k} run(s) did not reach the divergence radius but f - f* grew by more than {GROWTH:.0e}: "
+               "likely unstable (a larger horizon or a smaller diverge_radius would flag them diverged)"]
+
+
 def summarize(result: Any) -> list[dict[str, Any]]:
     """Per grid point of ``result`` (an :class:`xtrap.Result`): final-record statistics.
 
@@ -41,6 +59,13 @@ def summarize(result: Any) -> list[dict[str, Any]]:
         entry["runs"] = int(div.size)
         steps = sub["diverged_step"][div]
         entry["first_diverged_step"] = int(steps.min()) if steps.size else None
+        entry["grew"], notes = _growth(sub, div, result.attrs.get("constants", {}).get("f_star"))
+        for name in ("loss", "grad_norm2", "dist", "avg_grad_norm2"):
+            if entry[f"{name}_mean"] is None:
+                notes.append(f"{name}_mean is null: every run diverged")
+            elif not math.isfinite(entry[f"{name}_mean"]):
+                notes.append(f"{name}_mean is null: the non-diverged runs overflowed float range")
+        entry["notes"] = notes
         points.append(entry)
     return points
 

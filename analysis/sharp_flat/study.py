@@ -17,7 +17,6 @@ from typing import Any, Sequence
 
 import jax
 import numpy as np
-from tqdm import tqdm
 
 import xtrap
 from problems import check_choice
@@ -25,6 +24,7 @@ from problems import check_choice
 from .basins import EXTRAPOLATED, METHODS, BasinSweep, basin_rows, basin_sweep
 from .landscapes import Landscape, landscapes
 from .overlays import stability_filter
+from ..output import progress as progress_items
 from ..output import write_json
 
 LEVELS: dict[str, dict[str, Any]] = {
@@ -209,7 +209,7 @@ def _save_json(out: dict[str, Any], out_dir: str | Path | None) -> None:
         write_json(Path(out_dir, "basins.json"), out)
 
 
-def sharp_flat(level: str = "quick", out_dir: str | Path | None = None, *, progress: bool = False,
+def sharp_flat(level: str = "quick", out_dir: str | Path | None = None, *, progress: Any = False,
                svg: bool = False, seed: int = 0, methods: Sequence[str] | None = None) -> dict[str, Any]:
     """Run every basin sweep of ``level``; write the report, figures and ``basins.json`` to ``out_dir`` if given.
 
@@ -238,7 +238,7 @@ def sharp_flat(level: str = "quick", out_dir: str | Path | None = None, *, progr
         Path(out_dir).mkdir(parents=True, exist_ok=True)
     jobs = [(ls, name) for ls in lands for name in names]
     sweeps: list[BasinSweep] = []
-    for ls, name in tqdm(jobs, desc="sharp-flat sweeps", disable=not progress, leave=False):
+    for ls, name in progress_items(jobs, progress, "sharp-flat sweeps"):
         lrs, batches = cfg["grid"][ls.name]
         sweeps.append(basin_sweep(ls, METHODS[name], lrs, batches, seeds=cfg["seeds"], steps=cfg["steps"], seed=seed))
         out["basins"] += basin_rows(sweeps[-1])

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..output import md_cell, write_text
+from ..output import progress as progress_items
 from .evaluate import Runner
 
 
@@ -57,7 +58,7 @@ def rate_table(rates: Sequence[dict[str, Any]]) -> list[str]:
     return out
 
 
-def figures_for(summary: dict[str, Any], runner: Runner, out_dir: Path, level: str, progress: bool = False,
+def figures_for(summary: dict[str, Any], runner: Runner, out_dir: Path, level: str, progress: Any = False,
                 svg: bool = False) -> list[tuple[str, list[str], str]]:
     """Draw every figure; returns ``(title, file names, caption)`` per figure."""
     from . import figures
@@ -72,20 +73,7 @@ def figures_for(summary: dict[str, Any], runner: Runner, out_dir: Path, level: s
         ("(c) Stability maps", lambda: figures.fig_stability(out_dir, n=n_grid, svg=svg)),
         ("(d) Batch-size scaling", lambda: figures.fig_speedup(level, out_dir, svg)),
     ]
-    out = []
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(jobs), desc="figures", leave=False)
-    for title, job in jobs:
-        names, caption = job()
-        out.append((title, names, caption))
-        if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
-    return out
+    return [(title, *job()) for title, job in progress_items(jobs, progress, "figures")]
 
 
 def sharp_flat_section(summary: dict[str, Any], out: Path) -> list[str]:
@@ -102,7 +90,7 @@ def sharp_flat_section(summary: dict[str, Any], out: Path) -> list[str]:
 
 
 def write_report(summary: dict[str, Any], out_dir: str | Path, *, runner: Runner, level: str,
-                 progress: bool = False, svg: bool = False) -> Path:
+                 progress: Any = False, svg: bool = False) -> Path:
     """Write ``out_dir/report.md`` and its figures; returns the path of ``report.md``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ Rates (confidence intervals from :func:`analysis.fit_exponent`):
 from __future__ import annotations
 
 import time
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from .spec import LEVELS, CatalogCheck, RunSpec, build
 from .catalog import ANISO, B, CHECKS
 from ..checks.summary import prefix_average
 from ..output import json_safe
+from ..output import progress as progress_items
 
 RATE_BATCHES = (1, 2, 4, 8, 16)
 
@@ -48,24 +49,16 @@ def check_row(check: CatalogCheck, result: Any, level: str = "quick") -> dict[st
     return json_safe(row)
 
 
-def proof_counts(progress: bool = False) -> tuple[dict[str, int], list[str]]:
+def proof_counts(progress: bool | Callable[[str], None] = False) -> tuple[dict[str, int], list[str]]:
     """Verify every catalog theorem: counts by status and the names that failed."""
     counts = {"verified": 0, "failed": 0, "cited": 0}
     failed = []
-    for th in _bar(list(proofs.catalog().values()), progress, "proofs"):
+    for th in progress_items(list(proofs.catalog().values()), progress, "proofs"):
         rep = proofs.verify(th)
         counts[rep.status] = counts.get(rep.status, 0) + 1
         if rep.status == "failed":
             failed.append(th.name)
     return counts, failed
-
-
-def _bar(items: list[Any], show: bool, desc: str) -> Any:
-    if not show:
-        return items
-    from tqdm import tqdm
-
-    return tqdm(items, desc=desc, leave=False)
 
 
 # ---- rates ---------------------------------------------------------------------------------------------
@@ -107,7 +100,7 @@ def rate_fits(runner: Runner) -> list[dict[str, Any]]:
 # ---- the whole verification ----------------------------------------------------------------------------
 
 
-def verify(level: str = "quick", out_dir: str | None = None, progress: bool = False,
+def verify(level: str = "quick", out_dir: str | None = None, progress: bool | Callable[[str], None] = False,
            checks: Sequence[CatalogCheck] | None = None, rates: bool = True, svg: bool = False,
            sharp_flat: bool = False) -> dict[str, Any]:
     """Run the proofs, every check and the rate fits; write the report to ``out_dir`` if given.
@@ -115,7 +108,7 @@ def verify(level: str = "quick", out_dir: str | None = None, progress: bool = Fa
     Args:
         level: ``"quick"`` (fewer seeds and steps; a few minutes on two cores) or ``"full"``.
         out_dir: folder for ``report.md`` and the figures (``None``: no report).
-        progress: progress bars on stderr.
+        progress: progress bars on stderr (``True``), or a callable given one line per phase step.
         checks: the checks to run (default :data:`~analysis.verify.catalog.CHECKS`).
         rates: also fit the rate exponents.
         svg: also write the figures as SVG.
@@ -137,7 +130,7 @@ def verify(level: str = "quick", out_dir: str | None = None, progress: bool = Fa
     counts, failed = proof_counts(progress)
     runner = Runner(level)
     chosen = [c for c in (CHECKS if checks is None else checks) if level in c.levels]
-    rows = [check_row(c, evaluate(c, runner), level) for c in _bar(chosen, progress, "checks")]
+    rows = [check_row(c, evaluate(c, runner), level) for c in progress_items(chosen, progress, "checks")]
     rate_rows = rate_fits(runner) if rates else []
     out: dict[str, Any] = {
         "level": level, "checks": rows, "proofs": counts, "failed_proofs": failed, "rates": rate_rows,

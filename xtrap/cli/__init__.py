@@ -1,0 +1,71 @@
+"""The ``xtrap`` command line: ``run``, ``problems``, ``methods``, ``proofs``, ``verify``, ``sharp-flat``.
+
+One module per command group (:mod:`.run`, :mod:`.listings`, :mod:`.studies`), strict option parsing in
+:mod:`._args` and output-path checks in :mod:`._paths`. Every command has ``--help`` (every option with its
+default) and ``--json`` (one strict JSON object on stdout). A bad argument prints one line on stderr and exits
+with status 2, before any work; nothing prints a traceback for a user's mistake. Ctrl-C (or SIGTERM) stops
+within a chunk of runs and exits 130 (143) with one line saying what was saved where.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from typing import Sequence
+
+from . import listings, run, studies
+from ._args import CliError, Parser
+
+
+class _Terminated(Exception):
+    """SIGTERM, turned into an exception so that the same clean-up as Ctrl-C runs."""
+
+
+def _build_parser() -> Parser:
+    p = Parser(prog="xtrap", description="Checkable theory of extrapolated SGD.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+    run.add_parser(sub)
+    listings.add_parsers(sub)
+    studies.add_parsers(sub)
+    return p
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``xtrap`` console script; returns the exit status."""
+    from problems import ParameterError
+    from proofs import AssumptionError
+
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (e.g. called from a worker thread): keep the default
+        previous = None
+    try:
+        args = _build_parser().parse_args(argv)
+        return args.handler(args)
+    except (CliError, ParameterError, AssumptionError) as err:
+        print(f"xtrap: error: {_one_line(err)}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. piped into `head`: not an error of ours
+        sys.stderr.close()
+        return 0
+    except (KeyboardInterrupt, _Terminated, run.Interrupted) as err:
+        what = str(err) if isinstance(err, run.Interrupted) else (
+            "interrupted; anything saved with --out is complete up to the last finished chunk")
+        print(f"xtrap: {what}", file=sys.stderr)
+        return 143 if isinstance(err, _Terminated) or getattr(err, "__context__", None).__class__ is _Terminated \
+            else 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())
+
+
+__all__ = ["CliError", "main"]

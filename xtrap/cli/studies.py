@@ -1,0 +1,105 @@
+"""``xtrap verify`` and ``xtrap sharp-flat``: the two studies, each writing a report folder."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ._paths import output_folder
+
+VERIFY_FILES = ("report.md", "sharp-flat") + tuple(f"{s}.{e}" for s in ("horizon", "tightness", "stability",
+                                                                          "speedup") for e in ("png", "svg"))
+SHARP_FLAT_FILES = ("report.md", "basins.json") + tuple(
+    f"sharp_flat_{s}.{e}" for s in ("landscape", "fraction", "final_sharpness", "sharpness_trace", "generalization")
+    for e in ("png", "svg"))
+
+
+def add_parsers(sub: Any) -> None:
+    v = sub.add_parser("verify", help="verify the proofs and hold runs against every catalog bound; write a report",
+                       description="Verify the bound catalog, run every declared check (runs held against bounds, "
+                                   "tightness witnesses, thresholds, exact stationary values), fit rate exponents and "
+                                   "write DIR/report.md with figures. Exit status 1 if a proof or a check fails.")
+    _report_options(v, "fewer seeds and steps (about two minutes on two cores with the sharp-flat study)",
+                    "more seeds, steps and problem instances", "xtrap-report", "print one strict JSON object")
+    v.add_argument("--no-sharp-flat", dest="sharp_flat", action="store_false",
+                   help="skip the sharp-vs-flat study (by default its quick form is written to DIR/sharp-flat)")
+    v.set_defaults(handler=verify_command)
+    sf = sub.add_parser("sharp-flat", help="which minimum each method picks vs batch and step size, beside the theory",
+                        description="Basin statistics on the two-basin and cosine landscapes (flat fraction with 95% "
+                                    "Clopper-Pearson intervals, final sharpness) for SGD, SGD+momentum, EXTRAP-SGD, "
+                                    "past_extrap, noise_extrap and SAM, with the stability filters (G2), the critical "
+                                    "batch size (A4) and Lyapunov exponents (G4); writes DIR/report.md, basins.json "
+                                    "and the figures.")
+    _report_options(sf, "100 seeds x 300 steps, 3 step sizes x 4 batch sizes (under 2 minutes on two cores)",
+                    "300 seeds x 600 steps, 4 step sizes x 7 batch sizes (about 7 minutes on two cores)",
+                    "xtrap-sharp-flat", "print one strict JSON object (with the list 'basins')")
+    sf.set_defaults(handler=sharp_flat_command)
+
+
+def _report_options(cmd: argparse.ArgumentParser, quick: str, full: str, out: str, json_help: str) -> None:
+    """``--quick | --full``, ``--out DIR``, ``--svg``, ``--json``, ``--force``: the options of report commands."""
+    from ._args import Once
+
+    level = cmd.add_mutually_exclusive_group()
+    level.add_argument("--quick", dest="level", action="store_const", const="quick", help=quick + " (the default)")
+    level.add_argument("--full", dest="level", action="store_const", const="full", help=full)
+    cmd.set_defaults(level="quick")
+    cmd.add_argument("--out", default=out, metavar="DIR", action=Once,
+                     help="report folder: new, empty, or one an earlier study wrote (its files are replaced)")
+    cmd.add_argument("--force", action="store_true", help="write into a non-empty folder that xtrap did not write")
+    cmd.add_argument("--svg", action="store_true", help="also write the figures as SVG")
+    cmd.add_argument("--json", action="store_true", help=json_help)
+
+
+def _progress(as_json: bool) -> Any:
+    """A bar on a terminal; off a terminal, one line per step on stderr."""
+    if sys.stderr.isatty():
+        return not as_json
+    return lambda line: print(f"xtrap: {line}", file=sys.stderr, flush=True)
+
+
+def sharp_flat_command(args: argparse.Namespace) -> int:
+    from analysis import json_safe, sharp_flat
+
+    out = output_folder("--out", args.out, force=args.force, owned=SHARP_FLAT_FILES, marker="# xtrap sharp-flat")
+    summary = sharp_flat(args.level, out_dir=out, progress=_progress(args.json), svg=args.svg)
+    if args.json:
+        print(json.dumps(json_safe(summary), allow_nan=False))
+        return 0
+    print(f"{'problem':<10} {'method':<13} {'lr':>6} {'batch':>5} {'flat':>5}  {'95% CI':<13} {'runs':>4}  sharp min (G2)")
+    for r in summary["basins"]:
+        print(f"{r['problem']:<10} {r['method']:<13} {r['lr']:>6g} {r['batch']:>5} {r['flat_fraction']:>5.2f}  "
+              f"[{r['ci_low']:.2f}, {r['ci_high']:.2f}]  {r['runs']:>4}  {'stable' if r['sharp_stable'] else 'unstable'}")
+    held = sum(c["holds"] is True for c in summary["claims"])
+    print(f"claims: {held} of {len(summary['claims'])} held; report: {summary['report']} ({summary['seconds']:.0f} s)")
+    return 0
+
+
+def verify_command(args: argparse.Namespace) -> int:
+    from analysis import json_safe, verify
+
+    out = output_folder("--out", args.out, force=args.force, owned=VERIFY_FILES, marker="# xtrap verify")
+    summary = verify(args.level, out_dir=str(out), progress=_progress(args.json), svg=args.svg,
+                     sharp_flat=args.sharp_flat)
+    if args.json:
+        print(json.dumps(json_safe(summary), allow_nan=False))
+        return 0 if summary["passed"] else 1
+    print(f"{'theorem':<13} {'problem':<22} {'method':<13} {'measured':>11} {'bound':>11} {'ratio':>9}  verdict")
+    for r in summary["checks"]:
+        cells = [f"{'-' if r[k] is None else format(r[k], '.5g'):>{w}}"
+                 for k, w in (("measured", 11), ("bound", 11), ("ratio", 9))]
+        mark = "" if r["ok"] else f"  <-- expected {r['expected']}"
+        wit = " (witness)" if r["witness"] else ""
+        print(f"{r['theorem']:<13} {r['problem'][:22]:<22} {r['method'][:13]:<13} {' '.join(cells)}  "
+              f"{r['verdict']}{wit}{mark}")
+    for r in summary["rates"]:
+        print(f"rate {r['name']}: {r['exponent']:.4f} in [{r['ci_low']:.4f}, {r['ci_high']:.4f}] "
+              f"(proved {r['proved']:g}){'' if r['consistent'] else '  <-- inconsistent'}")
+    c = summary["proofs"]
+    bad = sum(not r["ok"] for r in summary["checks"])
+    print(f"proofs: {c.get('verified', 0)} verified, {c.get('failed', 0)} failed, {c.get('cited', 0)} cited; "
+          f"checks: {len(summary['checks'])}, {bad} not as expected; report: {summary.get('report')} "
+          f"({summary['seconds']:.0f} s) -> {'PASSED' if summary['passed'] else 'FAILED'}")
+    return 0 if summary["passed"] else 1
