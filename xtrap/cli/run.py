@@ -207,7 +207,7 @@ def command(args: argparse.Namespace) -> int:
         print(json.dumps(json_safe(payload), allow_nan=False))
         return 1 if failed else 0
     _print_table(problem, result, points, args)
-    for note in notes:
+    for note in notes if verdict is None else []:  # a verdict's detail starts with the same notes
         print(f"note: {note}")
     if verdict is not None:
         print(f"check {verdict['theorem']} ({verdict['quantity']} {verdict['relation']} bound): {verdict['verdict']}: "
