@@ -331,3 +331,17 @@ def test_an_interrupted_study_keeps_its_finished_sweeps(tiny_level, monkeypatch,
 def test_unknown_method_is_a_parameter_error() -> None:
     with pytest.raises(problems.ParameterError, match="methods must be one of .*'adam'"):
         sf_module.sharp_flat("quick", methods=["SGD", "adam"])
+
+
+def test_a_method_that_sweeps_more_than_lr_and_batch_is_refused_before_any_run(monkeypatch) -> None:
+    """gamma tied to eta by a factor makes extrap_lr a third sweep axis: refused at once, not after the sweep."""
+    import problems
+    import xtrap
+    from analysis.sharp_flat.basins import MethodSpec
+
+    ran = []
+    monkeypatch.setattr(xtrap, "run", lambda *a, **k: ran.append(1))
+    tied = MethodSpec("tied", "extrap", lambda lr, b: xtrap.extrap_sgd(lr=lr, extrap_lr=0.5 * lr, batch=b))
+    with pytest.raises(problems.ParameterError, match="sweeps lr, extrap_lr, batch"):
+        basin_sweep(landscapes()[0], tied, [0.1, 0.2], [1, 2], seeds=2, steps=5)
+    assert not ran

@@ -105,11 +105,15 @@ def basin_sweep(landscape: Landscape, method: MethodSpec, lrs: Any, batches: Any
     shifts = check_int("shifts", shifts, lo=2)
     if shifts % 2:
         raise problems.ParameterError(f"shifts must be even (antithetic pairs); got {shifts}")
-    lrs, batches = np.asarray(lrs, dtype=float), np.asarray(batches, dtype=int)
-    res = xtrap.run(p, method.make(lrs, batches), steps=steps, seeds=seeds, seed=seed, x0=landscape.x0,
+    lrs, batches = np.atleast_1d(np.asarray(lrs, dtype=float)), np.atleast_1d(np.asarray(batches, dtype=int))
+    m = method.make(lrs, batches)
+    axes = tuple(xtrap.hyper.sweep_axes(m.hyper))
+    if axes != ("lr", "batch"):  # checked before any work, not after the sweep
+        raise problems.ParameterError(
+            f"method {method.label!r}: a basin sweep runs over exactly lr x batch, but its make(lrs, batches) "
+            f"sweeps {', '.join(axes) or 'nothing'}; tie a step to lr with extrap_lr='lr' or give it one value")
+    res = xtrap.run(p, m, steps=steps, seeds=seeds, seed=seed, x0=landscape.x0,
                     iterates=True, record_every=max(1, steps // 50), progress=progress)
-    if res.dims["basin"][:2] != ("lr", "batch"):
-        raise RuntimeError(f"unexpected sweep dims {res.dims['basin']}")
     traj = np.asarray(res["iterates"])
     diverged = np.asarray(res["diverged"], dtype=bool)
     x = jnp.asarray(np.nan_to_num(traj.reshape(-1, p.dim)))
