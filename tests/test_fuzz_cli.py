@@ -135,6 +135,7 @@ API_BAD = [
     lambda: xtrap.run(problems.make("quadratic"), xtrap.sgd(), steps=2**40),
     lambda: xtrap.run(problems.make("quadratic"), xtrap.sgd(), x0=[np.nan] * 10),
     lambda: xtrap.run(problems.make("quadratic"), xtrap.sgd(), resume=True),
+    lambda: xtrap.run(problems.make("quadratic"), xtrap.sgd(lr=1e-50), dtype="float32"),  # would round to 0
     lambda: xtrap.sgd(lr=True),
     lambda: xtrap.sgd(nesterov="no"),
     lambda: xtrap.sgd(batch=2**40),

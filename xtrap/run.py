@@ -196,6 +196,15 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
     cast = functools.partial(_cast, jdt)
     prob = jax.tree_util.tree_map(cast, problem)
     axes, flat = grid(hyper)
+    if dtype == "float32":  # a step the run would silently turn into 0 (or into inf) is refused, not run
+        tiny, huge = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
+        for path, leaf in jax.tree_util.tree_leaves_with_path(flat):
+            a = np.abs(np.asarray(leaf, dtype=np.float64))
+            name = ".".join(str(getattr(q, "name", q)) for q in path).removesuffix(".base")
+            bad = a[((a > 0) & (a < tiny)) | (np.isfinite(a) & (a > huge))]
+            if bad.size:
+                raise ParameterError(f"{name}={bad[0]:g} is outside float32's range [{tiny:.3g}, {huge:.3g}] and "
+                                     "would round to 0 or inf; use dtype='float64'")
     flat = jax.tree_util.tree_map(cast, flat)
     n_grid = int(np.prod([len(v) for v in axes.values()])) if axes else 1
     base_key = jax.random.key(check_int("seed", seed, lo=0, hi=2**63 - 1)) if key is None else key
