@@ -15,10 +15,7 @@ from typing import Sequence
 
 from . import listings, run, studies
 from ._args import CliError, Parser
-
-
-class _Terminated(Exception):
-    """SIGTERM, turned into an exception so that the same clean-up as Ctrl-C runs."""
+from ._args import Terminated as _Terminated
 
 
 def _build_parser() -> Parser:
@@ -57,8 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         what = str(err) if isinstance(err, run.Interrupted) else (
             "interrupted; anything saved with --out is complete up to the last finished chunk")
         print(f"xtrap: {what}", file=sys.stderr)
-        return 143 if isinstance(err, _Terminated) or getattr(err, "__context__", None).__class__ is _Terminated \
-            else 130
+        return 143 if isinstance(err, _Terminated) or getattr(err, "signal", None) == "SIGTERM" else 130
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

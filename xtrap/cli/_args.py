@@ -29,6 +29,10 @@ class _Help(argparse.HelpFormatter):
         return text + " (default: %(default)s)"
 
 
+class Terminated(Exception):
+    """SIGTERM, turned into an exception so that the same clean-up as Ctrl-C runs (exit status 143)."""
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with one-line errors, and ``(default: ...)`` after every option's help."""
 

@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from . import _args
-from ._args import MAX_INT, MAX_SEED, CliError, Once
+from ._args import MAX_INT, MAX_SEED, CliError, Once, Terminated
 from ._paths import output_file
 
 RATE = 1.3e8  # sample-dimension-steps per second on one core (benchmarks/bench_sweep.py, d = 100): an estimate
@@ -188,8 +188,8 @@ def command(args: argparse.Namespace) -> int:
         result = xtrap.run(problem, method, steps=args.steps, seeds=args.seeds, seed=args.seed, dtype=args.dtype,
                            out=out, progress=_progress(args), resume=args.resume, x0=args.x0,
                            record_every=args.record_every)
-    except KeyboardInterrupt:
-        raise Interrupted(out) from None
+    except (KeyboardInterrupt, Terminated) as err:
+        raise Interrupted(out, "SIGTERM" if isinstance(err, Terminated) else "SIGINT") from None
     points = summarize(result)
     verdict = None
     if bound is not None:
@@ -259,7 +259,8 @@ def _bound_for_check(args: argparse.Namespace, problem: Any, method: Any) -> tup
 class Interrupted(Exception):
     """Ctrl-C or SIGTERM during a run: what was saved, and how to continue."""
 
-    def __init__(self, out: str | None) -> None:
+    def __init__(self, out: str | None, signal: str = "SIGINT") -> None:
+        self.signal = signal
         if out is None:
             msg = "interrupted; nothing was saved (give --out FILE to keep finished chunks)"
         else:
