@@ -74,8 +74,8 @@ class RunScope:
         directions: the direction rules the proof covers (the framework's names: ``none``, ``local``, ...).
         bases: the base updates it covers (``sgd``, ``heavy_ball``, ``nesterov``).
         batch: ``"fresh"`` (update batch independent of the extrapolation batch), ``"same"`` or ``"any"``.
-        workers: ``"one"``; ``"pooled"`` (K workers without per-worker perturbation are one batch Kb);
-            ``"any"`` (the bound has K).
+        workers: ``"one"`` (a run of K workers without per-worker perturbation, SGD or global extrapolation,
+            is one stream with batch Kb and is held against it as such) or ``"any"`` (the bound has K).
         gradients: ``"exact"``, ``"stochastic"`` or ``"any"``.
         steps: ``"constant"`` or ``"inverse_time"`` (:math:`\\eta_t=\\beta/(t+k_0)`).
         siblings: ``(key, theorem)`` pairs: the theorem that covers a run breaking the assumption ``key``
@@ -96,7 +96,7 @@ class RunScope:
 
     def __post_init__(self) -> None:
         for name, value, allowed in (("kind", self.kind, tuple(_KINDS)), ("batch", self.batch, ("fresh", "same", "any")),
-                                     ("workers", self.workers, ("one", "pooled", "any")),
+                                     ("workers", self.workers, ("one", "any")),
                                      ("gradients", self.gradients, ("exact", "stochastic", "any")),
                                      ("steps", self.steps, ("constant", "inverse_time"))):
             if value not in allowed:

@@ -55,14 +55,14 @@ SCOPES: dict[str, RunScope] = {
     "B5": RunScope("run", AVG, directions=EG, gradients="exact", siblings=(("stochastic", "D1"),)),
     "B6": RunScope("run", "loss_gap", directions=EG, gradients="exact"),
     "B7": RunScope("run", "loss_gap", directions=EG, gradients="exact"),
-    # C: mini-batch SGD (K workers of batch b pool into one batch Kb: no per-worker perturbation)
-    "C2": RunScope("run", AVG, directions=("none",), workers="pooled"),
-    "C3": RunScope("run", None, directions=("none",), workers="pooled",
+    # C: mini-batch SGD (K workers of batch b are held against these as one batch Kb: no per-worker perturbation)
+    "C2": RunScope("run", AVG, directions=("none",)),
+    "C3": RunScope("run", None, directions=("none",),
                    note="it bounds f at the average iterate, which runs do not record"),
-    "C4": RunScope("run", "dist2", directions=("none",), workers="pooled"),
-    "C5": RunScope("run", "loss_gap", directions=("none",), workers="pooled"),
-    "C7": RunScope("run", "dist2", directions=("none",), workers="pooled", steps="inverse_time"),
-    "C8": RunScope("run", "loss_gap", directions=("none",), workers="pooled"),
+    "C4": RunScope("run", "dist2", directions=("none",)),
+    "C5": RunScope("run", "loss_gap", directions=("none",)),
+    "C7": RunScope("run", "dist2", directions=("none",), steps="inverse_time"),
+    "C8": RunScope("run", "loss_gap", directions=("none",)),
     # D: the extrapolation framework
     "D0": RunScope("run", AVG, directions=("none", "local", "global", "past") + NOISE + ("sam", "usam"),
                    batch="fresh", siblings=(("workers", "D0-K"),)),
