@@ -39,7 +39,30 @@ class Condition:
         return ok, lv, rv
 
     def text(self) -> str:
-        return f"{sp.sstr(self.lhs)} {self.relation} {sp.sstr(self.rhs)}"
+        """``lhs relation rhs`` with terms in the order they were written (``1 - L*gamma``, not ``-L*gamma + 1``)."""
+        return f"{_show(self.lhs)} {self.relation} {_show(self.rhs)}"
+
+    def violation(self, values: dict[str, float]) -> str:
+        """One readable line saying how the condition fails at ``values``.
+
+        ``step condition eta <= 1/L violated: eta=0.3 > 1/L=0.25 (at L=4)``. A side that is a number is
+        shown as the number; a compound side is followed by the inputs it was evaluated at. A name that
+        already states its relation (``same-batch condition c > 0``) is not followed by the formula again.
+        """
+        _, lv, rv = self.holds(values)
+        lhs, rhs = sp.sympify(self.lhs), sp.sympify(self.rhs)
+        head = self.name if any(op in self.name.split() for op in _FLIP) else f"{self.name} {self.text()}"
+
+        def side(expr: sp.Basic, value: float) -> str:
+            return f"{value:.6g}" if expr.is_number else f"{_show(expr)}={value:.6g}"
+
+        line = f"{head} violated: {side(lhs, lv)} {_FLIP[self.relation]} {side(rhs, rv)}"
+        inputs = sorted({q.name for e in (lhs, rhs) if not (e.is_number or e.is_Symbol) for q in e.free_symbols})
+        return line + (f" (at {', '.join(f'{q}={values[q]:.6g}' for q in inputs)})" if inputs else "")
+
+
+def _show(expr: Any) -> str:
+    return sp.sstr(sp.sympify(expr), order="none")
 
 
 def _number(expr: Any, values: dict[str, float]) -> float:
@@ -159,9 +182,7 @@ class Bound:
         for c in self.conditions:
             ok, lv, rv = c.holds(values)
             if not ok:
-                raise AssumptionError(
-                    f"bound {self.name}: {c.name} {c.text()} violated: "
-                    f"{sp.sstr(c.lhs)}={lv:.6g} {_FLIP[c.relation]} {sp.sstr(c.rhs)}={rv:.6g}")
+                raise AssumptionError(f"bound {self.name}: {c.violation(values)}")
 
     def evaluate(self, **values: float) -> float:
         """The bound's value at ``values`` (all parameters by name), after checking the conditions."""

@@ -111,6 +111,15 @@ def test_bound_refuses_violated_assumptions_with_the_values() -> None:
         b.evaluate(eta=0.1, L=4.0)
 
 
+def test_violation_of_a_compound_condition_reads_in_written_order_with_its_inputs() -> None:
+    # 1 - L*gamma at L=4, gamma=0.5 is -1: the message keeps the written term order and names the inputs
+    c = proofs.Condition("contraction c > 0", 1 - L * gamma, ">", 0)
+    b = proofs.Bound("Y", "q", gamma, conditions=(c,))
+    with pytest.raises(proofs.AssumptionError) as err:
+        b.evaluate(L=4.0, gamma=0.5)
+    assert str(err.value) == "bound Y: contraction c > 0 violated: 1 - L*gamma=-1 <= 0 (at L=4, gamma=0.5)"
+
+
 CATALOG = proofs.catalog()
 
 
