@@ -10,8 +10,10 @@ Usage: ``python -m proofs.docs [OUT_DIR]`` (default ``docs/theory``).
 
 from __future__ import annotations
 
+import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 import sympy as sp
@@ -97,13 +99,25 @@ def pages() -> dict[str, str]:
 
 
 def write(out_dir: str | Path = "docs/theory") -> list[Path]:
-    """Write every page under ``out_dir``; returns the paths."""
+    """Write every page under ``out_dir``; returns the paths.
+
+    Each page goes to a temporary file in ``out_dir`` that :func:`os.replace` moves onto the page, so a
+    kill leaves the old page or the new one, never a truncated one.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, text in pages().items():
         p = out / name
-        p.write_text(text)
+        fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, p)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
         paths.append(p)
     return paths
 

@@ -74,6 +74,22 @@ def test_out_never_replaces_what_xtrap_did_not_write(capsys, tmp_path) -> None:
     assert "non-empty folder that xtrap did not write" in _err(capsys, ["sharp-flat", "--out", str(folder)])
 
 
+def test_a_study_folder_from_an_earlier_run_loses_its_old_report_before_new_work(tmp_path) -> None:
+    # an interrupted study must not leave the earlier report and figures beside its partial basins.json;
+    # only the names the study writes are removed, a user's own file in the folder stays
+    from xtrap.cli._paths import output_folder
+    from xtrap.cli.studies import SHARP_FLAT_FILES
+
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (folder / "report.md").write_text("# xtrap sharp-flat study (quick)\n")
+    (folder / "basins.json").write_text("{}")
+    (folder / "sharp_flat_fraction.png").write_bytes(b"png")
+    (folder / "notes.txt").write_text("mine")
+    assert output_folder("--out", str(folder), force=False, owned=SHARP_FLAT_FILES, marker="# xtrap sharp-flat") == folder
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+
+
 def test_an_interrupted_run_resumes_to_bitwise_identical_numbers(capsys, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(run_module, "CHUNK_WORK", 2e3)  # small chunks: 12 of 5 runs each
     argv = ["run", "--method", "extrap_sgd", "--lr", "0.1,0.3", "--steps", "40", "--seeds", "30", "--param", "dim=3"]
