@@ -145,3 +145,15 @@ def test_a_failed_check_exits_1_in_json_mode_too(capsys, monkeypatch) -> None:
                  "--json"])
     d = json.loads(capsys.readouterr().out)
     assert d["check"]["verdict"] == "fail" and code == 1
+
+
+def test_off_a_terminal_a_study_prints_plain_phase_lines_on_stderr_only(capsys) -> None:
+    # capsys's stderr is not a terminal, as under CI, a redirect or nohup: no bar, one flushed line per step,
+    # and nothing on stdout even with --json
+    from analysis.output import progress
+    from xtrap.cli.studies import _progress
+
+    capsys.readouterr()
+    assert list(progress(["a", "b"], _progress(as_json=True), "checks")) == ["a", "b"]
+    out, err = capsys.readouterr()
+    assert out == "" and err == "xtrap: checks 1 of 2\nxtrap: checks 2 of 2\n"

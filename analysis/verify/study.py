@@ -131,6 +131,8 @@ def verify(level: str = "quick", out_dir: str | None = None, progress: bool | Ca
     runner = Runner(level)
     chosen = [c for c in (CHECKS if checks is None else checks) if level in c.levels]
     rows = [check_row(c, evaluate(c, runner), level) for c in progress_items(chosen, progress, "checks")]
+    if rates and callable(progress):
+        progress("rate fits")
     rate_rows = rate_fits(runner) if rates else []
     out: dict[str, Any] = {
         "level": level, "checks": rows, "proofs": counts, "failed_proofs": failed, "rates": rate_rows,
