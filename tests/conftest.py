@@ -1,4 +1,4 @@
-"""Shared test settings: float64 JAX, hypothesis profiles ("ci" fast, "thorough" long).
+"""Shared test settings: float64 JAX, hypothesis profiles ("ci" fast, "thorough" long, from xtrap's plugin).
 
 Select with HYPOTHESIS_PROFILE=thorough; the default is "ci".
 """
@@ -11,9 +11,11 @@ from hypothesis import HealthCheck, settings
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
-settings.register_profile("ci", max_examples=15, deadline=None,
+# the project's own profiles derive from the ones xtrap's pytest plugin gives every user (xtrap.testing.plugin),
+# with fewer examples for the default suite
+settings.register_profile("ci", settings.get_profile("xtrap-ci"), max_examples=15, derandomize=False,
                           suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("thorough", max_examples=200, deadline=None,
+settings.register_profile("thorough", settings.get_profile("xtrap-thorough"), max_examples=200,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import problems
 import proofs
 import xtrap
+from xtrap.testing import admissible
 import analysis.checks
 from analysis import (CheckResult, RateFit, check, check_median, check_samples, fit_exponent, fit_rate_in_steps,
                       lyapunov_exponent)
@@ -171,29 +172,28 @@ def test_d1_floor_extrapolated_sgd_is_exact() -> None:
     assert check_samples(r["avg_grad_norm2"], 0.9 * d1.bound, "<=").verdict == "fail"
 
 
-@given(dim=st.sampled_from([1, 3]), b=st.sampled_from([1, 4]), L=st.floats(0.5, 4.0),
+@given(data=st.data(), dim=st.sampled_from([1, 3]), b=st.sampled_from([1, 4]), L=st.floats(0.5, 4.0),
        spread=st.lists(st.floats(0.05, 1.0), min_size=3, max_size=3), equal=st.booleans(),
-       eta_L=st.one_of(st.just(1.0), st.floats(0.1, 1.0)), gamma_L=st.floats(0.0, 0.9),
        noise=st.lists(st.floats(0.1, 2.0), min_size=3, max_size=3), start=st.one_of(st.just(0.0), st.floats(0.0, 3.0)),
        seed=st.integers(0, 2**16))
-def test_d1_upper_bound_on_random_admissible_quadratics(dim: int, b: int, L: float, spread: list[float], equal: bool,
-                                                        eta_L: float, gamma_L: float, noise: list[float],
+def test_d1_upper_bound_on_random_admissible_quadratics(data: st.DataObject, dim: int, b: int, L: float,
+                                                        spread: list[float], equal: bool, noise: list[float],
                                                         start: float, seed: int) -> None:
     """D1 (EG, independent batches): (1/T) sum_t E||grad f(x_t)||^2 never exceeds the bound by more than 4 SE.
 
-    ``equal`` with eta = 1/L and x0 = x* is the tight corner (ratio about (T-1)/T), where the bound cannot
-    be *demonstrated* with 200 seeds: there the verdict is "inconclusive", never "fail".
+    The steps are D1's admissible ones for the problem (``xtrap.testing.admissible``: eta in (0, 1/L], gamma in
+    (0, 1/L)). ``equal`` with eta = 1/L and x0 = x* is the tight corner (ratio about (T-1)/T), where the bound
+    cannot be *demonstrated* with 200 seeds: there the verdict is "inconclusive", never "fail".
     """
     lam = np.full(dim, L) if equal else np.append(L * np.asarray(spread[:dim - 1]), L)
     cov = np.diag(noise[:dim])
     x_star = np.linspace(-1.0, 1.0, dim)
     x0 = x_star + start * np.ones(dim) / math.sqrt(dim)
     p = problems.make_quadratic(lam, noise_cov=cov, x_star=x_star, x0=x0)
-    eta, gamma, T = eta_L / L, gamma_L / L, 100
+    v = data.draw(admissible("D1", problem=p, T=100, b=b))
+    eta, gamma, T = v["eta"], v["gamma"], v["T"]
     r = xtrap.run(p, xtrap.extrap_sgd(lr=eta, extrap_lr=gamma, batch=b), steps=T, seeds=200, seed=seed)
-    delta = float(p.value(x0)) - float(p.f_star)
-    params = dict(Delta=delta, L=L, T=T, b=b, eta=eta, gamma=gamma, sigma2=float(np.trace(cov)))
-    res = check(r, CAT["D1"].bound, params)  # explicit values that agree with the run are accepted ...
+    res = check(r, CAT["D1"].bound, v)  # explicit values that agree with the run are accepted ...
     assert res.verdict in ("pass", "inconclusive"), res.detail
     assert 0 < res.ratio < 1 + 4 * res.se / res.bound
     assert check(r, CAT["D1"].bound).bound == res.bound  # ... and are the ones the run supplies

@@ -212,7 +212,8 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
     total = n_grid * seeds
     n_rec = len(record_steps(steps, record_every))
     chunk = _chunk_size(total, n_rec, problem.dim, iterates, max_batch, max_workers, max_memory_mb, steps)
-    meta = dict(problem=problem.name, method=method.name, steps=steps, seeds=seeds, record_every=record_every,
+    meta = dict(problem=problem.name, method=method.name, steps=steps, seeds=seeds, seed=seed if key is None else None,
+                record_every=record_every,
                 dtype=dtype, constants=problem.constants, hyper=scalar_view(hyper),
                 config=_config_view(method.config), sweep_dims=list(axes), chunk=chunk,
                 fingerprint=fingerprint(prob, flat, method.config, seed_keys, start, radius, steps, record_every,

@@ -309,7 +309,7 @@ def check(result: Any, bound: proofs.Bound, params: Mapping[str, Any] | None = N
     n_div = int(div.sum())
     if n_div == div.size:
         return CheckResult(**lab, measured=None, se=None, n=0, bound=value, ratio=None, relation=used.relation,
-                           verdict="fail", witness=witness, diverged=n_div, detail=prefix +
+                           verdict="fail", witness=witness, diverged=n_div, parameters=values, detail=prefix +
                            f"all {n_div} runs diverged (first at step {int(np.min(result['diverged_step']))})")
     exact = (not info.noise) if deterministic is None else bool(deterministic)
     extra = prefix + f"{wanted}{where}" + (f"; {n_div} diverged runs excluded" if n_div else "")
@@ -320,9 +320,10 @@ def check(result: Any, bound: proofs.Bound, params: Mapping[str, Any] | None = N
         spread = "" if se is None else f" ± {se:.3g} (SE)"
         return CheckResult(**lab, measured=mean, se=se, n=int(ok.size), bound=value, ratio=ratio_of(mean, value),
                            relation=used.relation, verdict="inconclusive", witness=witness, diverged=n_div,
+                           parameters=values,
                            detail=f"{extra}: mean {mean:.6g}{spread} of {ok.size} random runs vs bound {value:.6g}; "
                                   f"undecided: at least {min_seeds} non-diverged runs are needed before the "
                                   f"{z:g}-SE rule decides (the standard error of fewer is itself too uncertain)")
     res = check_samples(ok, value, used.relation, deterministic=exact, z=z, witness=witness,
                         witness_tol=witness_tol, **lab)
-    return dataclasses.replace(res, diverged=n_div, detail=f"{extra}: {res.detail}")
+    return dataclasses.replace(res, diverged=n_div, detail=f"{extra}: {res.detail}", parameters=values)

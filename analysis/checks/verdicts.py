@@ -32,6 +32,7 @@ class CheckResult:
         witness: whether this was a tightness witness (the ratio must also be close to 1).
         detail: why, in words: the numbers behind the verdict, the refusal message.
         diverged: number of diverged runs (excluded from ``measured``).
+        parameters: the values of the bound's symbols it was evaluated at (by :func:`check`: the run's own).
     """
 
     theorem: str
@@ -48,6 +49,7 @@ class CheckResult:
     witness: bool = False
     detail: str = ""
     diverged: int = 0
+    parameters: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
