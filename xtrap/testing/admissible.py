@@ -1,0 +1,283 @@
+"""Hypothesis strategies for the parameters of a catalog theorem: admissible ones, and ones that break one condition.
+
+* :func:`admissible` draws values for every symbol of a catalog bound that satisfy all its
+  :class:`proofs.Condition` objects, read from the bound (never re-typed);
+* :func:`inadmissible` violates exactly one named condition, for testing refusals.
+
+>>> import proofs
+>>> from hypothesis import given
+>>> @given(admissible("D1"))
+... def test_d1_is_finite(v):
+...     assert proofs.catalog()["D1"].bound.evaluate(**v) > 0
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any, Mapping
+
+import numpy as np
+import sympy as sp
+from hypothesis import strategies as st
+
+import proofs
+from problems import ParameterError
+
+# ---- admissible parameters of a theorem -------------------------------------------------------------------
+
+INTEGER_SYMBOLS = frozenset({"T", "b", "K", "n", "B", "k", "t", "d"})  # counts in the catalog's notation
+STEP_ORDER = ("beta", "rho", "gamma", "eta", "k0")  # drawn last (in the best order), after the constants
+SYMBOL_DEFAULTS: dict[str, tuple[float, float]] = {
+    "T": (1, 200), "b": (1, 64), "K": (1, 8), "n": (2, 200), "B": (1, 200), "k": (1, 200), "t": (0, 200),
+    "d": (1, 50), "beta": (0.0, 0.95), "eta": (0.0, 1.0), "gamma": (0.0, 1.0), "rho": (0.0, 0.5), "k0": (1.0, 100.0),
+}
+POSITIVE_DEFAULT = (0.01, 10.0)  # any other positive constant (L, mu, sigma2, Delta, lambda, ...)
+
+
+def _bound(theorem_name: str) -> proofs.Bound:
+    cat = proofs.catalog()
+    if not isinstance(theorem_name, str) or theorem_name not in cat:
+        raise ParameterError(f"theorem_name must be a catalog theorem (proofs.catalog()); got {theorem_name!r}")
+    b = cat[theorem_name].bound
+    if b is None:
+        raise ParameterError(f"theorem {theorem_name!r} exports no Bound (status {cat[theorem_name].status}); "
+                             "admissible() needs one with conditions to read")
+    return b
+
+
+def _solved(conditions: tuple[proofs.Condition, ...], syms: dict[str, Any], order: tuple[str, ...]
+            ) -> dict[str, list[tuple[Any, int]]]:
+    """For each symbol, the conditions solved for it in this draw order: each condition goes to the latest-drawn
+    symbol it involves, if it is linear in that one (``(A s + C, index)``); otherwise it is only filtered."""
+    out: dict[str, list[tuple[Any, int]]] = {n: [] for n in order}
+    for i, c in enumerate(conditions):
+        f = sp.expand(sp.sympify(c.lhs) - sp.sympify(c.rhs))
+        for n in reversed(order):
+            if f.has(syms[n]):
+                if f.is_polynomial(syms[n]) and sp.Poly(f, syms[n]).degree() == 1:
+                    out[n].append((sp.Poly(f, syms[n]), i))
+                break
+    return out
+
+
+def _score(conditions: tuple[proofs.Condition, ...], solved: dict[str, list[tuple[Any, int]]]) -> int:
+    """Conditions drawn directly: an equality fixes its symbol, so the symbol's other conditions are filtered."""
+    total = 0
+    for rules in solved.values():
+        eq = [i for _, i in rules if conditions[i].relation == "=="]
+        total += 1 if eq else len(rules)
+    return total
+
+
+@lru_cache(maxsize=None)
+def _plan(theorem_name: str) -> tuple[tuple[str, ...], dict[str, list[tuple[Any, Any, str, int]]], dict[str, Any]]:
+    """Draw order, and for each symbol the conditions it is solved from: ``(A, C, relation, index)`` with the
+    condition :math:`A\\,s + C \\;\\mathrm{rel}\\; 0` linear in ``s`` and ``A``, ``C`` free of later symbols.
+    Counts, then constants, then the step sizes in the order (of all orders of them) that solves the most
+    conditions directly (``gamma == eta`` with ``eta <= 1/(4L)``: ``eta`` first)."""
+    import itertools
+
+    b = _bound(theorem_name)
+    syms = {s.name: s for s in sp.sympify(b.expr).free_symbols}
+    for c in b.conditions:
+        syms.update({s.name: s for s in (sp.sympify(c.lhs) - sp.sympify(c.rhs)).free_symbols})
+    names = sorted(syms)
+    head = ([n for n in names if n not in STEP_ORDER and n in INTEGER_SYMBOLS]
+            + [n for n in names if n not in STEP_ORDER and n not in INTEGER_SYMBOLS])
+    steps = [n for n in STEP_ORDER if n in syms]
+    best: tuple[int, tuple[str, ...], dict[str, list[tuple[Any, int]]]] | None = None
+    for perm in itertools.permutations(steps):
+        order = tuple(head) + perm
+        solved = _solved(b.conditions, syms, order)
+        score = _score(b.conditions, solved)
+        if best is None or score > best[0]:
+            best = (score, order, solved)
+    assert best is not None
+    _, order, solved = best
+    args = [syms[n] for n in order]  # the argument order of every compiled coefficient
+    solve = {n: [(sp.lambdify(args, poly.all_coeffs()[0], "math"), sp.lambdify(args, poly.all_coeffs()[1], "math"),
+                  b.conditions[i].relation, i) for poly, i in rules] for n, rules in solved.items()}
+    return order, solve, {n: syms[n] for n in order}
+
+
+_NEGATE = {"<=": ">", "<": ">=", ">=": "<", ">": "<="}
+
+
+def _interval(name: str, sym: Any, values: dict[str, float], rules: list[Any], skip: int | None,
+              args: list[Any]) -> tuple[float, float, bool, bool, float | None]:
+    """The interval the conditions leave for ``name`` given the symbols drawn so far: (lo, hi, lo_open,
+    hi_open, forced value of an equality). The condition numbered ``skip`` is replaced by its negation."""
+    lo, hi = SYMBOL_DEFAULTS.get(name, POSITIVE_DEFAULT)
+    lo_open = hi_open = False
+    if sym.is_positive and lo <= 0:
+        lo, lo_open = 0.0, True
+    elif not sym.is_nonnegative and name == "beta":
+        lo = -0.95
+    default_hi = hi
+    cond_hi, cond_lo = math.inf, -math.inf
+    forced = None
+    point = [values.get(s, 1.0) for s in args]
+    for a_fn, c_fn, rel, idx in rules:
+        if idx == skip:  # the condition to violate: draw from its complement
+            if rel == "==":
+                continue
+            rel = _NEGATE[rel]
+        a, c0 = float(a_fn(*point)), float(c_fn(*point))
+        if a == 0 or not (math.isfinite(a) and math.isfinite(c0)):
+            continue
+        root = -c0 / a
+        rel = rel if a > 0 else {"<=": ">=", "<": ">", ">=": "<=", ">": "<", "==": "=="}[rel]
+        if rel == "==":
+            forced = root
+        elif rel in ("<=", "<"):
+            cond_hi = min(cond_hi, root)
+            if root <= hi:
+                hi, hi_open = root, rel == "<"
+        else:
+            cond_lo = max(cond_lo, root)
+            if root >= lo:
+                lo, lo_open = root, rel == ">"
+    if lo >= hi and cond_hi == math.inf:  # a lower bound above the default window: widen the window upwards
+        hi, hi_open = max(4.0 * lo, lo + default_hi), False
+    elif lo >= hi and cond_lo == -math.inf:  # an upper bound below the window: widen downwards, keeping the
+        # symbol's sign unless the bound is <= 0 (only a violated sign condition gets there)
+        lo, lo_open = (1e-3 * hi if sym.is_positive and hi > 0 else hi - max(1.0, abs(hi))), False
+    return lo, hi, lo_open, hi_open, forced
+
+
+def _draw_value(draw: st.DrawFn, name: str, lo: float, hi: float, lo_open: bool, hi_open: bool,
+                violating: bool = False) -> float:
+    """A value in the interval; an integer for a count, unless only a fraction can violate the condition
+    (``B >= 1`` with ``B > 0`` is violated by ``B = 0.5`` only)."""
+    if name in INTEGER_SYMBOLS:
+        a, z = math.ceil(lo + (1e-12 if lo_open else 0.0)), math.floor(hi - (1e-12 if hi_open else 0.0))
+        if a <= z:
+            return float(draw(st.integers(a, z)))
+        if not violating:
+            raise _Infeasible(name)
+    if lo == 0.0 and lo_open and hi > 0:  # (0, hi]: from 1e-3 hi, so no step is a subnormal or useless
+        lo, lo_open = 1e-3 * hi, False
+    if not lo < hi:
+        raise _Infeasible(name)
+    return draw(st.floats(lo, hi, exclude_min=lo_open, exclude_max=hi_open, allow_nan=False,
+                          allow_infinity=False, allow_subnormal=False))
+
+
+class _Infeasible(Exception):
+    pass
+
+
+def _problem_values(problem: Any) -> dict[str, float]:
+    """The bound symbols a problem fixes: L, mu, sigma2, d, n and, from its default start, Delta and D0."""
+    from analysis.checks import RunInfo, run_parameters
+
+    from ..methods import sgd
+
+    run = run_parameters(RunInfo.of_setup(problem, sgd(), steps=1))
+    out = {k: run[k] for k in ("L", "mu", "sigma2", "d", "Delta", "D0") if k in run}
+    if getattr(problem, "n", None) is not None:
+        out["n"] = float(problem.n)
+    return out
+
+
+def _fixed_values(theorem_name: str, bound: proofs.Bound, problem: Any, fixed: Mapping[str, Any]) -> dict[str, float]:
+    known = set(bound.parameters)
+    for k, v in fixed.items():
+        if k not in known:
+            raise ParameterError(f"admissible({theorem_name!r}): {k!r} is not a parameter of the bound; its "
+                                 f"parameters are {', '.join(bound.parameters)}")
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
+            raise ParameterError(f"{k} must be a finite real number; got {v!r}")
+    out = {k: v for k, v in (_problem_values(problem) if problem is not None else {}).items() if k in known}
+    out.update({k: float(v) for k, v in fixed.items()})
+    return out
+
+
+def _ok(bound: proofs.Bound, values: dict[str, float], skip: int | None = None) -> bool:
+    return all(c.holds(values)[0] for i, c in enumerate(bound.conditions) if i != skip)
+
+
+@st.composite
+def _admissible(draw: st.DrawFn, theorem_name: str, fixed: dict[str, float], violate: int | None) -> dict[str, float]:
+    bound = _bound(theorem_name)
+    order, solve, syms = _plan(theorem_name)
+    args = list(order)
+    values = dict(fixed)
+    try:
+        for name in order:
+            if name in values:
+                continue
+            lo, hi, lo_open, hi_open, forced = _interval(name, syms[name], values, solve[name], violate, args)
+            violating = any(rule[3] == violate for rule in solve[name])
+            values[name] = forced if forced is not None else _draw_value(draw, name, lo, hi, lo_open, hi_open,
+                                                                         violating)
+    except _Infeasible:
+        values = {}
+    from hypothesis import assume
+
+    assume(bool(values) and _ok(bound, values, violate))
+    if violate is not None:
+        assume(not bound.conditions[violate].holds(values)[0])
+    return {k: (int(values[k]) if k in INTEGER_SYMBOLS and float(values[k]).is_integer() else float(values[k]))
+            for k in bound.parameters}
+
+
+def admissible(theorem_name: str, problem: Any = None, **fixed: float) -> st.SearchStrategy[dict[str, float]]:
+    """Values of every parameter of the catalog bound ``theorem_name`` that satisfy all its conditions.
+
+    The draw is keyed by ``Bound.parameters``, so ``bound.evaluate(**draw)`` and ``bound.check(**draw)`` apply
+    directly. Symbols are drawn in order (counts, then constants, then the step sizes ``beta, rho, gamma, eta,
+    k0`` in whichever order solves the most conditions); each condition that is linear in the latest-drawn symbol it involves, :math:`A s + C\\;\\mathrm{rel}\\;0`,
+    is solved for that symbol (``eta <= 1/L`` gives :math:`\\eta\\in(0, 1/L]`; ``gamma == eta`` sets
+    :math:`\\gamma=\\eta`), so admissible values are drawn directly rather than by rejection; anything left
+    is filtered. Counts (``T, b, K, n, B, k, t, d``) are integers; a positive symbol bounded only above,
+    :math:`(0, h]`, is drawn from :math:`[10^{-3}h, h]` (no subnormal or vanishing steps). Defaults: counts in small ranges, steps in
+    :math:`(0, 1]`, other positive constants in :math:`[0.01, 10]`.
+
+    Args:
+        theorem_name: a catalog theorem with a bound (``proofs.catalog()``).
+        problem: a problem whose constants fix ``L, mu, sigma2, d, n, Delta, D0`` (from its default ``x0``).
+        **fixed: values for any other parameters of the bound (they override the problem's).
+
+    Raises:
+        ParameterError: an unknown theorem, one without a bound, or a fixed name that is not a parameter.
+
+    >>> from hypothesis import given
+    >>> @given(admissible("C2", L=2.0))
+    ... def test_step(v):
+    ...     assert 0 < v["eta"] <= 1 / 2.0
+    """
+    bound = _bound(theorem_name)
+    return _admissible(theorem_name, _fixed_values(theorem_name, bound, problem, fixed), None)
+
+
+def inadmissible(theorem_name: str, condition: str | None = None) -> st.SearchStrategy[tuple[str, dict[str, float]]]:
+    """``(condition name, values)`` where ``values`` violates exactly that one condition of the bound.
+
+    All other conditions hold, so ``bound.check(**values)`` must raise :class:`proofs.AssumptionError` naming
+    the condition (the test of a refusal). ``condition`` picks one by name; default: any of them.
+
+    Raises:
+        ParameterError: an unknown theorem, a bound without conditions, or an unknown condition name.
+
+    >>> import pytest
+    >>> from hypothesis import given
+    >>> @given(inadmissible("C2"))
+    ... def test_refused(case):
+    ...     name, v = case
+    ...     with pytest.raises(proofs.AssumptionError, match=name):
+    ...         proofs.catalog()["C2"].bound.check(**v)
+    """
+    bound = _bound(theorem_name)
+    if not bound.conditions:
+        raise ParameterError(f"bound {theorem_name} has no conditions to violate")
+    names = [c.name for c in bound.conditions]
+    if condition is not None and condition not in names:
+        raise ParameterError(f"condition must be one of {', '.join(repr(n) for n in names)}; got {condition!r}")
+    picks = [i for i, c in enumerate(bound.conditions) if condition is None or c.name == condition]
+    return st.sampled_from(picks).flatmap(
+        lambda i: _admissible(theorem_name, {}, i).map(lambda v, i=i: (bound.conditions[i].name, v)))
+
+
+__all__ = ["admissible", "inadmissible"]
