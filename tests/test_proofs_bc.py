@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from proofs import AssumptionError, verify
 from proofs.catalog import b_deterministic, c_sgd, g_h_stability
+from xtrap.testing import admissible
 
 MODULES = (b_deterministic, c_sgd, g_h_stability)
 THEOREMS = {th.name: th for m in MODULES for th in m.theorems()}
@@ -79,10 +80,9 @@ def test_mutation_rejected(name):
 unit = st.floats(0.02, 0.98)
 
 
-@given(L=st.floats(0.5, 5.0), mu_frac=st.floats(0.01, 1.0), eta_frac=unit, T=st.integers(1, 60),
-       D0=st.floats(0.1, 10.0), seed=st.integers(0, 2**31 - 1))
-def test_b3_gd_on_quadratic_attains_contraction(L, mu_frac, eta_frac, T, D0, seed):
-    mu, eta = mu_frac * L, eta_frac * 2 / L
+@given(v=admissible("B3"), seed=st.integers(0, 2**31 - 1))
+def test_b3_gd_on_quadratic_attains_contraction(v, seed):
+    L, mu, eta, T, D0 = v["L"], v["mu"], v["eta"], v["T"], v["D0"]  # eta < 2/L, mu <= L (B3's conditions)
     lam = np.array([mu, L])
     factors = 1 - eta * lam
     b3 = bound("B3").evaluate(L=L, mu=mu, eta=eta, T=T, D0=D0)
@@ -211,9 +211,9 @@ def _cos_g(x):
     return x - 3 * np.sin(x)
 
 
-@given(x0=st.floats(-6.0, 6.0), eta_frac=unit, T=st.integers(1, 80))
-def test_b1_gd_nonconvex_cosine(x0, eta_frac, T):
-    eta = eta_frac * 2 / COS_L
+@given(x0=st.floats(-6.0, 6.0), v=admissible("B1", L=COS_L))
+def test_b1_gd_nonconvex_cosine(x0, v):
+    eta, T = v["eta"], v["T"]  # eta < 2/L; Delta comes from x0 below
     x, grads = x0, []
     for _ in range(T):
         grads.append(_cos_g(x)**2)
@@ -222,9 +222,9 @@ def test_b1_gd_nonconvex_cosine(x0, eta_frac, T):
     assert np.mean(grads) <= bound("B1").evaluate(L=COS_L, eta=eta, T=T, Delta=delta) * (1 + REL)
 
 
-@given(x0=st.floats(-6.0, 6.0), eta_frac=unit, gamma_frac=unit, T=st.integers(1, 80))
-def test_b5_eg_nonconvex_cosine(x0, eta_frac, gamma_frac, T):
-    eta, gamma = eta_frac / COS_L, gamma_frac / COS_L
+@given(x0=st.floats(-6.0, 6.0), v=admissible("B5", L=COS_L))
+def test_b5_eg_nonconvex_cosine(x0, v):
+    eta, gamma, T = v["eta"], v["gamma"], v["T"]  # eta <= 1/L, gamma < 1/L; Delta comes from x0 below
     x, grads = x0, []
     for _ in range(T):
         grads.append(_cos_g(x)**2)
