@@ -41,6 +41,7 @@ import numpy as np
 import proofs
 from problems import ParameterError, check_int
 
+from .budget import Budget
 from .runs import RunInfo, pooled, resolve_scope, run_parameters
 from .tails import check_median, lyapunov_exponent, median_interval
 from .verdicts import RELATIONS, CheckResult, as_samples, finite, labels_of, ratio_of
@@ -54,7 +55,7 @@ MIN_SEEDS = 30  # t with 29 degrees of freedom: P(T > 4) = 2e-4; with 2 seeds it
 
 def check_samples(samples: Any, bound_value: float, relation: str, *, deterministic: bool = False,
                   rtol: float = 1e-9, z: float = 4.0, witness: bool = False, witness_tol: float | None = None,
-                  **labels: Any) -> CheckResult:
+                  skew: bool = False, **labels: Any) -> CheckResult:
     """Compare the mean of ``samples`` with ``bound_value`` under ``relation`` (rules in the module docstring).
 
     Args:
@@ -66,6 +67,9 @@ def check_samples(samples: Any, bound_value: float, relation: str, *, determinis
             whose SE is 0 (e.g. one run) are compared the same way.
         rtol: relative tolerance :math:`\\epsilon=\\mathrm{rtol}\\max(1,|B|)` of deterministic comparisons.
         z: the number of standard errors (4: THEORY.md §4).
+        skew: decide by Hall's skewness-corrected statistic :math:`T` (:meth:`Budget.statistic`) in place
+            of :math:`(\\hat m-B)/\\widehat{\\mathrm{SE}}`: for the small tail probabilities of an error budget,
+            where right-skewed samples (losses, squared norms) make the plain rule's lower tail too heavy.
         witness: a tightness witness: additionally require :math:`|\\hat m/B-1|\\le` ``witness_tol``.
         witness_tol: the caller's (justified) tolerance on the ratio; ``None`` means
             :math:`z\\,\\mathrm{SE}/|B|` (ratio consistent with 1 at the stated confidence), or
@@ -116,6 +120,10 @@ def check_samples(samples: Any, bound_value: float, relation: str, *, determinis
     else:
         margin = z * se
         text = f"mean {mean:.6g} ± {se:.3g} (SE, n={n}) vs bound {bound:.6g}; ({diff / se:+.2f} SE)"
+        if skew:  # the rule below on the corrected statistic: diff / se := T
+            tj = Budget.statistic(x, bound)
+            text += f"; skew-corrected t = {tj:+.3g} (Hall)"
+            diff, margin = tj * se, z * se
         if relation == "==":
             ok = abs(diff) <= margin
             detail = text + (f"; |mean - exact| <= {z:g} SE" if ok
@@ -229,7 +237,7 @@ def check(result: Any, bound: proofs.Bound, params: Mapping[str, Any] | None = N
           quantity: str | None = None, record: int = -1, theorem: str | None = None, problem: str | None = None,
           method: str | None = None, deterministic: bool | None = None, witness: bool = False,
           witness_tol: float | None = None, z: float = 4.0, strict: bool = True,
-          min_seeds: int = MIN_SEEDS) -> CheckResult:
+          min_seeds: int = MIN_SEEDS, skew: bool = False) -> CheckResult:
     """Hold one grid point of a run against a catalogued bound, at the run's own parameters.
 
     Steps: (1) the bound must speak about this run (:func:`~analysis.checks.runs.resolve_scope`): a bound on a
@@ -252,7 +260,7 @@ def check(result: Any, bound: proofs.Bound, params: Mapping[str, Any] | None = N
         record: index along the recorded steps for trace quantities; the horizon :math:`T` is that step.
         theorem, problem, method: labels (default: the bound used and the result's attributes).
         deterministic: compare to round-off; default: the run has exact gradients and no injected noise.
-        witness, witness_tol, z: as in :func:`check_samples`.
+        witness, witness_tol, z, skew: as in :func:`check_samples`.
         strict: raise on violated conditions instead of returning a refusal.
         min_seeds: the fewest non-diverged random runs that decide (default 30).
 
@@ -325,5 +333,5 @@ def check(result: Any, bound: proofs.Bound, params: Mapping[str, Any] | None = N
                                   f"undecided: at least {min_seeds} non-diverged runs are needed before the "
                                   f"{z:g}-SE rule decides (the standard error of fewer is itself too uncertain)")
     res = check_samples(ok, value, used.relation, deterministic=exact, z=z, witness=witness,
-                        witness_tol=witness_tol, **lab)
+                        witness_tol=witness_tol, skew=skew and not exact, **lab)
     return dataclasses.replace(res, diverged=n_div, detail=f"{extra}: {res.detail}", parameters=values)

@@ -73,28 +73,33 @@ class Budget:
 
     @staticmethod
     def statistic(samples: Any, value: float) -> float:
-        """Johnson's skewness-corrected t statistic of ``samples`` against ``value`` (Johnson 1978).
+        """Hall's skewness-removing transform of the t statistic of ``samples`` against ``value`` (Hall 1992).
+
+        With :math:`u=(\\hat m-v)/s` and the sample skewness :math:`\\hat\\gamma=\\hat\\mu_3/s^3`,
 
         .. math::
 
-            t_J = \\frac{(\\hat m - v) + \\hat\\mu_3/(6 s^2 R) + \\hat\\mu_3 (\\hat m - v)^2/(3 s^4)}{s/\\sqrt R}
+            T = \\sqrt R\\,\\Bigl(u + \\frac{\\hat\\gamma u^2}{3} + \\frac{\\hat\\gamma^2 u^3}{27}
+                + \\frac{\\hat\\gamma}{6R}\\Bigr),
 
-        with :math:`\\hat\\mu_3` the third central sample moment. Losses and squared norms are right-skewed;
-        then the plain t statistic's left tail is far heavier than Student's (a two-sided test at
-        :math:`\\alpha/N=0.005` with :math:`R=50` rejected a true value about three times too often, measured
-        in ``tests/test_testing.py``); :math:`t_J` removes the first-order skewness term.
+        which removes the first-order skewness of :math:`\\sqrt R\\,u` and, unlike Johnson's (1978) quadratic
+        correction, is increasing in :math:`u` (its derivative is :math:`(1+\\hat\\gamma u/3)^2`), so a mean far
+        beyond the bound can never look close to it. Losses and squared norms are right-skewed; there the plain
+        statistic's lower tail is far heavier than Student's. Measured in ``tests/test_testing.py`` (20 examples
+        at :math:`\\alpha/N=0.005` each): a tight two-sided claim with :math:`R=50` seeds failed 0.30 of tests with
+        the plain statistic and 0.095 with :math:`T`; with :math:`R=200` every rule stays within its budget.
 
-        Reference: N. J. Johnson, "Modified t tests and confidence intervals for asymmetrical populations",
-        JASA 73 (1978) 536-544.
+        Reference: P. Hall, "On the removal of skewness by transformation", JRSS B 54 (1992) 221-228.
         """
         x = np.asarray(samples, dtype=np.float64).reshape(-1)
         r = x.size
-        m, s2 = float(np.mean(x)), float(np.var(x, ddof=1))
+        m, s2 = float(np.mean(x)), float(np.var(x, ddof=1)) if x.size > 1 else 0.0
         if r < 2 or s2 == 0.0:
             raise ParameterError(f"samples: the statistic needs at least 2 distinct values; got {r} values")
-        mu3 = float(np.mean((x - m) ** 3))
-        d = m - float(value)
-        return (d + mu3 / (6.0 * s2 * r) + mu3 * d * d / (3.0 * s2 * s2)) / math.sqrt(s2 / r)
+        s = math.sqrt(s2)
+        g = float(np.mean((x - m) ** 3)) / s**3
+        u = (m - float(value)) / s
+        return math.sqrt(r) * (u + g * u * u / 3.0 + g * g * u**3 / 27.0 + g / (6.0 * r))
 
     def seeds_for(self, relative_sd: float, detect: float, power: float = 0.9) -> int:
         """Seeds :math:`R` so that a claim violated by the relative margin ``detect`` fails with ``power``.

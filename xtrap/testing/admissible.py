@@ -131,13 +131,19 @@ def _interval(name: str, sym: Any, values: dict[str, float], rules: list[Any], s
         if rel == "==":
             forced = root
         elif rel in ("<=", "<"):
+            # a strict end moves inwards by 1e-9 (relative), so round-off in the condition's own evaluation
+            # cannot put a drawn end value on the wrong side (hypothesis draws interval ends often)
+            if rel == "<" and root != 0.0:
+                root -= 1e-9 * abs(root)
             cond_hi = min(cond_hi, root)
             if root <= hi:
-                hi, hi_open = root, rel == "<"
+                hi, hi_open = root, rel == "<" and root == 0.0
         else:
+            if rel == ">" and root != 0.0:
+                root += 1e-9 * abs(root)
             cond_lo = max(cond_lo, root)
             if root >= lo:
-                lo, lo_open = root, rel == ">"
+                lo, lo_open = root, rel == ">" and root == 0.0
     if lo >= hi and cond_hi == math.inf:  # a lower bound above the default window: widen the window upwards
         hi, hi_open = max(4.0 * lo, lo + default_hi), False
     elif lo >= hi and cond_lo == -math.inf:  # an upper bound below the window: widen downwards, keeping the

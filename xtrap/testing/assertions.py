@@ -130,8 +130,9 @@ def assert_obeys(result_or_method_and_problem: Any, bound: Any, *, quantity: str
     (else :class:`proofs.AssumptionError` names the assumption, or the check moves to the sibling theorem that
     covers it, e.g. D1 -> D1-K), its symbols come from the run (``T, b, K, eta, gamma, ...``, the problem's
     constants), and its conditions must hold there. With :math:`R` non-diverged random runs the claim fails iff
-    the mean exceeds the bound by more than :math:`z=t^{-1}_{R-1}(1-\\alpha/N)` standard errors (the budget of
-    :func:`budget`); deterministic runs are compared to round-off. A mean within :math:`z` SE of the bound is
+    Hall's skew-corrected statistic :math:`T\\approx(\\hat m-B)/\\widehat{\\mathrm{SE}}` exceeds
+    :math:`z=t^{-1}_{R-1}(1-\\alpha/N)` (the budget of :func:`budget`; :meth:`analysis.checks.Budget.statistic`);
+    deterministic runs are compared to round-off. A mean within :math:`z` SE of the bound is
     not a contradiction and passes (the returned result says ``"inconclusive"``).
 
     Given a ``(method, problem)`` pair, the runs are made here: ``steps`` steps from ``x0``, ``seeds`` runs
@@ -180,7 +181,7 @@ def assert_obeys(result_or_method_and_problem: Any, bound: Any, *, quantity: str
     n_ok = int(np.sum(~np.asarray(result["diverged"], dtype=bool))) if "diverged" in result.data else 0
     if _stochastic(result) and n_ok >= 2:
         z = b.z(n_ok)
-    res = check(result, b_obj, params, quantity=quantity, record=record, z=z)
+    res = check(result, b_obj, params, quantity=quantity, record=record, z=z, skew=_stochastic(result))
     if res.verdict == "inconclusive" and res.n < 30 and _stochastic(result):
         raise ParameterError(f"seeds: {res.n} non-diverged random runs cannot decide {res.theorem} (at least 30 "
                              "are needed before the SE rule means anything); give more seeds")
@@ -218,7 +219,7 @@ def assert_equals_exact(measured: Any, expected: Any, *, values: Mapping[str, fl
     ``measured`` is one value or one per independent run. ``expected`` is a number, or an [exact] catalog bound
     (a :class:`proofs.Bound` or name) evaluated at ``values``. Deterministic (``deterministic=True``, one value,
     or all values identical): :math:`|\\hat m-v|\\le\\mathrm{rtol}\\max(1,|v|)`. Random: two-sided,
-    :math:`|t_J|\\le z` with :math:`z=t^{-1}_{R-1}(1-\\alpha/(2N))` and :math:`t_J` Johnson's skewness-corrected
+    :math:`|T|\\le z` with :math:`z=t^{-1}_{R-1}(1-\\alpha/(2N))` and :math:`T` Hall's skewness-corrected
     t statistic (:meth:`analysis.checks.Budget.statistic`: the plain one rejects right-skewed samples, such as
     losses, in its left tail far more often than Student's law says).
 
@@ -234,13 +235,8 @@ def assert_equals_exact(measured: Any, expected: Any, *, values: Mapping[str, fl
     b = budget(alpha, examples)
     exact = bool(deterministic) if deterministic is not None else (x.size == 1 or float(np.ptp(x)) == 0.0)
     z = 4.0 if exact or x.size < 2 else b.z(x.size, two_sided=True)
-    res = check_samples(x, value, "==", deterministic=exact, rtol=rtol, z=z, theorem=name, quantity=label or "value")
-    if not exact and x.size >= 2:  # the verdict by Johnson's skew-corrected statistic (see Budget.statistic)
-        tj = b.statistic(x, value)
-        ok = abs(tj) <= z
-        res = dataclasses.replace(res, verdict="pass" if ok else "fail", detail=res.detail.split(";")[0] +
-                                  f"; skew-corrected t = {tj:+.3g} (Johnson), {'within' if ok else 'beyond'} "
-                                  f"±{z:.3g} (two-sided, budget alpha/N = {b.per_example:.3g})")
+    res = check_samples(x, value, "==", deterministic=exact, rtol=rtol, z=z, skew=not exact and x.size >= 2,
+                        theorem=name, quantity=label or "value")
     if values is not None:
         res = dataclasses.replace(res, parameters={k: float(v) for k, v in values.items()})
     if res.verdict != "pass":
