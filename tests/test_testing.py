@@ -249,3 +249,15 @@ def test_the_docstring_examples_run(module: str) -> None:
     import importlib
 
     assert doctest.testmod(importlib.import_module(module)).failed == 0
+
+
+def test_the_skew_corrected_statistic_grows_with_the_distance_to_the_bound() -> None:
+    # Hall's transform is increasing in the studentized distance, so a mean far below an upper bound can never
+    # be called a violation (Johnson's quadratic correction turned a mean 189 SE below D1's bound into +33.7)
+    x = np.random.default_rng(3).exponential(size=128)  # right-skewed, like losses
+    m, se = x.mean(), x.std(ddof=1) / np.sqrt(x.size)
+    bounds = m + se * np.linspace(-200.0, 200.0, 81)
+    stats = [Budget.statistic(x, b) for b in bounds]
+    assert np.all(np.diff(stats) < 0)
+    assert check_samples(x, m + 200 * se, "<=", skew=True).verdict == "pass"
+    assert check_samples(x, m - 200 * se, "<=", skew=True).verdict == "fail"

@@ -47,31 +47,36 @@ def _bound(theorem_name: str) -> proofs.Bound:
 
 
 def _solved(conditions: tuple[proofs.Condition, ...], syms: dict[str, Any], order: tuple[str, ...]
-            ) -> dict[str, list[tuple[Any, int]]]:
+            ) -> dict[str, list[tuple[Any, Any, int, int]]]:
     """For each symbol, the conditions solved for it in this draw order: each condition goes to the latest-drawn
-    symbol it involves, if it is linear in that one (``(A s + C, index)``); otherwise it is only filtered."""
-    out: dict[str, list[tuple[Any, int]]] = {n: [] for n in order}
+    symbol it involves, if it is linear in that one (``A s + C``) or a pure square (``A s^2 + C``, as in
+    ``r**2 < 1``: solved on the symbol's positive window); otherwise it is only filtered. Entries are
+    ``(A, C, power, index)`` as sympy expressions."""
+    out: dict[str, list[tuple[Any, Any, int, int]]] = {n: [] for n in order}
     for i, c in enumerate(conditions):
         f = sp.expand(sp.sympify(c.lhs) - sp.sympify(c.rhs))
         for n in reversed(order):
             if f.has(syms[n]):
-                if f.is_polynomial(syms[n]) and sp.Poly(f, syms[n]).degree() == 1:
-                    out[n].append((sp.Poly(f, syms[n]), i))
+                poly = sp.Poly(f, syms[n]) if f.is_polynomial(syms[n]) else None
+                if poly is not None and poly.degree() == 1:
+                    out[n].append((poly.coeff_monomial(syms[n]), poly.coeff_monomial(1), 1, i))
+                elif poly is not None and poly.degree() == 2 and poly.coeff_monomial(syms[n]) == 0:
+                    out[n].append((poly.coeff_monomial(syms[n] ** 2), poly.coeff_monomial(1), 2, i))
                 break
     return out
 
 
-def _score(conditions: tuple[proofs.Condition, ...], solved: dict[str, list[tuple[Any, int]]]) -> int:
+def _score(conditions: tuple[proofs.Condition, ...], solved: dict[str, list[tuple[Any, Any, int, int]]]) -> int:
     """Conditions drawn directly: an equality fixes its symbol, so the symbol's other conditions are filtered."""
     total = 0
     for rules in solved.values():
-        eq = [i for _, i in rules if conditions[i].relation == "=="]
+        eq = [i for *_, i in rules if conditions[i].relation == "=="]
         total += 1 if eq else len(rules)
     return total
 
 
 @lru_cache(maxsize=None)
-def _plan(theorem_name: str) -> tuple[tuple[str, ...], dict[str, list[tuple[Any, Any, str, int]]], dict[str, Any]]:
+def _plan(theorem_name: str) -> tuple[tuple[str, ...], dict[str, list[tuple[Any, Any, str, int, int]]], dict[str, Any]]:
     """Draw order, and for each symbol the conditions it is solved from: ``(A, C, relation, index)`` with the
     condition :math:`A\\,s + C \\;\\mathrm{rel}\\; 0` linear in ``s`` and ``A``, ``C`` free of later symbols.
     Counts, then constants, then the step sizes in the order (of all orders of them) that solves the most
@@ -86,7 +91,7 @@ def _plan(theorem_name: str) -> tuple[tuple[str, ...], dict[str, list[tuple[Any,
     head = ([n for n in names if n not in STEP_ORDER and n in INTEGER_SYMBOLS]
             + [n for n in names if n not in STEP_ORDER and n not in INTEGER_SYMBOLS])
     steps = [n for n in STEP_ORDER if n in syms]
-    best: tuple[int, tuple[str, ...], dict[str, list[tuple[Any, int]]]] | None = None
+    best: tuple[int, tuple[str, ...], dict[str, list[tuple[Any, Any, int, int]]]] | None = None
     for perm in itertools.permutations(steps):
         order = tuple(head) + perm
         solved = _solved(b.conditions, syms, order)
@@ -96,8 +101,8 @@ def _plan(theorem_name: str) -> tuple[tuple[str, ...], dict[str, list[tuple[Any,
     assert best is not None
     _, order, solved = best
     args = [syms[n] for n in order]  # the argument order of every compiled coefficient
-    solve = {n: [(sp.lambdify(args, poly.all_coeffs()[0], "math"), sp.lambdify(args, poly.all_coeffs()[1], "math"),
-                  b.conditions[i].relation, i) for poly, i in rules] for n, rules in solved.items()}
+    solve = {n: [(sp.lambdify(args, a, "math"), sp.lambdify(args, c0, "math"), b.conditions[i].relation, i, power)
+                 for a, c0, power, i in rules] for n, rules in solved.items()}
     return order, solve, {n: syms[n] for n in order}
 
 
@@ -118,7 +123,7 @@ def _interval(name: str, sym: Any, values: dict[str, float], rules: list[Any], s
     cond_hi, cond_lo = math.inf, -math.inf
     forced = None
     point = [values.get(s, 1.0) for s in args]
-    for a_fn, c_fn, rel, idx in rules:
+    for a_fn, c_fn, rel, idx, power in rules:
         if idx == skip:  # the condition to violate: draw from its complement
             if rel == "==":
                 continue
@@ -127,6 +132,10 @@ def _interval(name: str, sym: Any, values: dict[str, float], rules: list[Any], s
         if a == 0 or not (math.isfinite(a) and math.isfinite(c0)):
             continue
         root = -c0 / a
+        if power == 2:  # s^2 rel root: on a positive window, s rel sqrt(root)
+            if root < 0 or lo < 0:
+                continue
+            root = math.sqrt(root)
         rel = rel if a > 0 else {"<=": ">=", "<": ">", ">=": "<=", ">": "<", "==": "=="}[rel]
         if rel == "==":
             forced = root
