@@ -156,7 +156,9 @@ def _interval(name: str, sym: Any, values: dict[str, float], rules: list[Any], s
     if lo >= hi and cond_hi == math.inf:  # a lower bound above the default window: widen the window upwards
         hi, hi_open = max(4.0 * lo, lo + default_hi), False
     elif lo >= hi and cond_lo == -math.inf:  # an upper bound below the window: widen downwards, keeping the
-        # symbol's sign unless the bound is <= 0 (only a violated sign condition gets there)
+        # symbol's declared sign (positive=True in the derivation) unless violating a condition asks for it
+        if (sym.is_positive or sym.is_nonnegative) and hi <= 0 and skip not in [r[3] for r in rules]:
+            raise _Infeasible(name)
         lo, lo_open = (1e-3 * hi if sym.is_positive and hi > 0 else hi - max(1.0, abs(hi))), False
     return lo, hi, lo_open, hi_open, forced
 
@@ -271,7 +273,10 @@ def inadmissible(theorem_name: str, condition: str | None = None) -> st.SearchSt
     """``(condition name, values)`` where ``values`` violates exactly that one condition of the bound.
 
     All other conditions hold, so ``bound.check(**values)`` must raise :class:`proofs.AssumptionError` naming
-    the condition (the test of a refusal). ``condition`` picks one by name; default: any of them.
+    the condition (the test of a refusal). ``condition`` picks one by name; default: any of them. A condition
+    implied by the others cannot be violated alone (D3's ``eta <= 1/L`` follows from its PEG condition
+    :math:`L^2\\gamma^2\\le 1-L\\eta`): naming it leaves hypothesis nothing to draw, and with the default
+    such draws are rejected and another condition is tried.
 
     Raises:
         ParameterError: an unknown theorem, a bound without conditions, or an unknown condition name.
