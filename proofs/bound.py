@@ -169,6 +169,15 @@ class Bound:
             syms |= set(sp.sympify(c.lhs).free_symbols) | set(sp.sympify(c.rhs).free_symbols)
         return tuple(sorted(s.name for s in syms))
 
+    @property
+    def signed_symbols(self) -> tuple[str, ...]:
+        """The parameters whose sympy symbols are declared positive or nonnegative (checked to be >= 0; a
+        value 0, such as sigma2 of exact gradients, is the limit the derivation covers by continuity)."""
+        syms = set(sp.sympify(self.expr).free_symbols)
+        for c in self.conditions:
+            syms |= set(sp.sympify(c.lhs).free_symbols) | set(sp.sympify(c.rhs).free_symbols)
+        return tuple(sorted(s.name for s in syms if s.is_positive or s.is_nonnegative))
+
     def check(self, **values: float) -> None:
         """Raise :class:`AssumptionError` unless every condition holds at ``values``."""
         missing = [p for p in self.parameters if p not in values]
@@ -183,6 +192,10 @@ class Bound:
             ok, lv, rv = c.holds(values)
             if not ok:
                 raise AssumptionError(f"bound {self.name}: {c.violation(values)}")
+        for sym in self.signed_symbols:  # declared positive/nonnegative in the derivation: never negative
+            if float(values[sym]) < 0:
+                raise AssumptionError(f"bound {self.name}: {sym} must be >= 0 (the derivation's sign assumption), "
+                                      f"got {values[sym]!r}")
 
     def evaluate(self, **values: float) -> float:
         """The bound's value at ``values`` (all parameters by name), after checking the conditions."""

@@ -160,3 +160,14 @@ def test_cli_proofs_exits_nonzero_when_a_theorem_fails(capsys, monkeypatch) -> N
     monkeypatch.setattr(proofs, "select", lambda names: [wrong])
     assert main(["proofs"]) == 1
     assert "FAILED" in capsys.readouterr().out
+
+
+def test_a_bound_refuses_a_negative_value_of_a_symbol_derived_as_positive() -> None:
+    # D2's only condition is c > 0; with gamma > 1/L it holds for eta < 0, where the derivation (eta > 0) says
+    # nothing: the bound used to return -1.25 there. Zero stays allowed (sigma2 = 0: exact gradients).
+    d2 = proofs.catalog()["D2"].bound
+    v = dict(Delta=1.0, L=1.0, T=1.0, b=1.0, gamma=2.0, sigma2=1.0)
+    with pytest.raises(proofs.AssumptionError, match=r"bound D2: eta must be >= 0 \(the derivation's sign assumption\)"):
+        d2.evaluate(eta=-1.0, **v)
+    assert "eta" in d2.signed_symbols
+    assert proofs.catalog()["C2"].bound.evaluate(Delta=1.0, L=1.0, T=10.0, b=1.0, eta=0.5, sigma2=0.0) > 0
