@@ -74,12 +74,14 @@ def test_admissible_solves_equalities_and_uses_the_problem_constants() -> None:
 @pytest.mark.parametrize("family", sorted(FAMILY_DEFAULTS))
 def test_every_family_draws_valid_instances_inside_the_given_ranges(family: str) -> None:
     assert family in P.names()
-    ranges = {k: v for k, v in FAMILY_DEFAULTS[family].items() if k in ("dim",)}
+    ranges = {"dim": (1, 2)} if "dim" in P.parameters(family) else {}  # narrower than the default window
 
     @settings(max_examples=3, deadline=None, database=None)
     @given(problems(family, **ranges))
     def one(p):
-        assert p.L > 0 and 1 <= p.dim <= FAMILY_DEFAULTS[family]["dim"][1] if "dim" in ranges else p.L > 0
+        assert p.L > 0 and np.isfinite(p.L)
+        if ranges:
+            assert p.dim in (1, 2)
     one()
 
 
@@ -87,7 +89,7 @@ def test_problem_ranges_are_checked_against_the_constructor_before_drawing() -> 
     @FEW
     @given(problems("quadratic", dim=4, L=(1.0, 3.0), mu_over_L=0.5))
     def one(p):
-        assert 1.0 <= p.L <= 3.0 and p.dim == 4 and p.mu == pytest.approx(0.5 * p.L)
+        assert p.dim == 4 and 1.0 <= p.L <= 3.0 and p.mu == pytest.approx(0.5 * p.L)
     one()
     with pytest.raises(P.ParameterError, match="dim"):
         problems("quadratic", dim=(0, 3))  # the constructor refuses dim = 0
