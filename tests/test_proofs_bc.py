@@ -77,9 +77,6 @@ def test_mutation_rejected(name):
 # (iii) exact formulas against direct computation
 # ---------------------------------------------------------------------------------------------
 
-unit = st.floats(0.02, 0.98)
-
-
 @given(v=admissible("B3"), seed=st.integers(0, 2**31 - 1))
 def test_b3_gd_on_quadratic_attains_contraction(v, seed):
     L, mu, eta, T, D0 = v["L"], v["mu"], v["eta"], v["T"], v["D0"]  # eta < 2/L, mu <= L (B3's conditions)
@@ -233,20 +230,19 @@ def test_b5_eg_nonconvex_cosine(x0, v):
     assert np.mean(grads) <= bound("B5").evaluate(L=COS_L, eta=eta, gamma=gamma, T=T, Delta=delta) * (1 + REL)
 
 
-@given(L=st.floats(0.5, 5.0), mu_frac=st.floats(0.01, 1.0), eta_frac=unit, gamma_frac=unit, T=st.integers(1, 80),
-       seed=st.integers(0, 2**31 - 1))
-def test_b4_b6_b7_on_quadratics(L, mu_frac, eta_frac, gamma_frac, T, seed):
-    mu = mu_frac * L
+@given(gd=admissible("B4"), data=st.data(), seed=st.integers(0, 2**31 - 1))
+def test_b4_b6_b7_on_quadratics(gd, data, seed):
+    L, mu, T = gd["L"], gd["mu"], gd["T"]
     lam = np.array([mu, L])
     x0 = np.random.default_rng(seed).standard_normal(2) * 3
     f = lambda x: 0.5 * np.sum(lam * x * x)  # noqa: E731
     delta = f(x0)
-    eta = eta_frac * 2 / L  # B4: GD, eta < 2/L
     x = x0.copy()
-    for _ in range(T):
-        x = x - eta * lam * x
-    assert f(x) <= bound("B4").evaluate(L=L, mu=mu, eta=eta, T=T, Delta=delta) * (1 + REL)
-    eta, gamma = eta_frac / L, gamma_frac / L  # B6, B7: EG, eta <= 1/L, gamma < 1/L
+    for _ in range(T):  # B4: GD
+        x = x - gd["eta"] * lam * x
+    assert f(x) <= bound("B4").evaluate(L=L, mu=mu, eta=gd["eta"], T=T, Delta=delta) * (1 + REL)
+    eg = data.draw(admissible("B6", L=L, mu=mu, T=T, Delta=delta), label="B6")  # B6, B7: EG, same problem
+    eta, gamma = eg["eta"], eg["gamma"]
     r = 1 - eta * lam + eta * gamma * lam**2
     xT = r**T * x0
     assert f(xT) <= bound("B6").evaluate(L=L, mu=mu, eta=eta, gamma=gamma, T=T, Delta=delta) * (1 + REL)
@@ -266,64 +262,59 @@ def _moments(lam, v, c0, steps):
     return np.array(m)
 
 
-sgd_params = dict(L=st.floats(0.5, 5.0), mu_frac=st.floats(0.05, 1.0), eta_frac=st.floats(0.02, 1.0),
-                  T=st.integers(1, 120), sigma2=st.floats(0.01, 5.0), b=st.integers(1, 64), split=st.floats(0.0, 1.0),
-                  seed=st.integers(0, 2**31 - 1))
-
-
-def _setup(L, mu_frac, sigma2, b, split, seed):
-    mu = mu_frac * L
-    lam = np.array([mu, L])
-    v = sigma2 / b * np.array([split, 1 - split])
+def _setup(v, split, seed):
+    """The two-direction quadratic lam = (mu, L) with noise covariance (sigma2/b) diag(split, 1 - split)."""
+    lam = np.array([v["mu"], v["L"]])
+    noise = v["sigma2"] / v["b"] * np.array([split, 1 - split])
     c0 = np.random.default_rng(seed).standard_normal(2) * 2
-    return mu, lam, v, c0
+    return lam, noise, c0
 
 
-@given(**sgd_params)
-def test_c2_c4_c5_c8_exact_moments_below_bounds(L, mu_frac, eta_frac, T, sigma2, b, split, seed):
-    mu, lam, v, c0 = _setup(L, mu_frac, sigma2, b, split, seed)
-    eta = eta_frac / L
-    m = _moments(lam, v, c0, [eta] * T)  # m[t] = E c_t^2, t = 0..T
+noise_split = dict(split=st.floats(0.0, 1.0), seed=st.integers(0, 2**31 - 1))
+
+
+@given(v=admissible("C4"), **noise_split)
+def test_c2_c4_c5_c8_exact_moments_below_bounds(v, split, seed):
+    lam, noise, c0 = _setup(v, split, seed)
+    T = v["T"]
+    m = _moments(lam, noise, c0, [v["eta"]] * T)  # m[t] = E c_t^2, t = 0..T
     delta = 0.5 * np.sum(lam * c0**2)
     D0 = float(np.linalg.norm(c0))
-    common = dict(L=L, eta=eta, sigma2=sigma2, b=b)
+    common = dict(L=v["L"], eta=v["eta"], sigma2=v["sigma2"], b=v["b"])
     # C2: w_k = x_(k-1), k = 1..T
     avg_grad = np.mean([np.sum(lam**2 * m[t]) for t in range(T)])
     assert avg_grad <= bound("C2").evaluate(T=T, Delta=delta, **common) * (1 + REL)
     for t in range(T + 1):
-        assert np.sum(m[t]) <= bound("C4").evaluate(mu=mu, T=t, D0=D0, **common) * (1 + REL)
+        assert np.sum(m[t]) <= bound("C4").evaluate(mu=v["mu"], T=t, D0=D0, **common) * (1 + REL)
         loss = 0.5 * np.sum(lam * m[t])
-        assert loss <= bound("C8").evaluate(mu=mu, T=t, Delta=delta, **common) * (1 + REL)
-        assert loss <= bound("C5").evaluate(mu=mu, k=t + 1, Delta=delta, **common) * (1 + REL)
+        assert loss <= bound("C8").evaluate(mu=v["mu"], T=t, Delta=delta, **common) * (1 + REL)
+        assert loss <= bound("C5").evaluate(mu=v["mu"], k=t + 1, Delta=delta, **common) * (1 + REL)
 
 
-@given(**sgd_params)
-def test_c3_average_iterate_exact_below_bound(L, mu_frac, eta_frac, T, sigma2, b, split, seed):
-    mu, lam, v, c0 = _setup(L, mu_frac, sigma2, b, split, seed)
-    eta = eta_frac / L
+@given(v=admissible("C4"), **noise_split)  # C3 needs no mu; C4's draw adds the problem's mu <= L
+def test_c3_average_iterate_exact_below_bound(v, split, seed):
+    lam, noise, c0 = _setup(v, split, seed)
+    eta, T = v["eta"], v["T"]
     r = 1 - eta * lam  # in [0, 1)
     t = np.arange(1, T + 1)
     mean_bar = np.mean(r[None, :]**t[:, None], axis=0) * c0
     s = np.arange(T)
     weights = (1 - r[None, :]**(T - s[:, None])) / (1 - r[None, :])  # coefficient of -eta eps_s in sum_t c_t
-    var_bar = eta**2 * v * np.sum(weights**2, axis=0) / T**2
+    var_bar = eta**2 * noise * np.sum(weights**2, axis=0) / T**2
     value = np.sum(0.5 * lam * (mean_bar**2 + var_bar))
     D0 = float(np.linalg.norm(c0))
-    assert value <= bound("C3").evaluate(L=L, eta=eta, sigma2=sigma2, b=b, T=T, D0=D0) * (1 + REL)
+    assert value <= bound("C3").evaluate(L=v["L"], eta=eta, sigma2=v["sigma2"], b=v["b"], T=T, D0=D0) * (1 + REL)
 
 
-@given(L=st.floats(0.5, 5.0), mu_frac=st.floats(0.05, 1.0), beta_frac=st.floats(1.05, 4.0), k0_frac=st.floats(1.0, 3.0),
-       sigma2=st.floats(0.01, 5.0), b=st.integers(1, 64), split=st.floats(0.0, 1.0), seed=st.integers(0, 2**31 - 1))
-def test_c7_diminishing_steps_exact_below_bound(L, mu_frac, beta_frac, k0_frac, sigma2, b, split, seed):
-    mu, lam, v, c0 = _setup(L, mu_frac, sigma2, b, split, seed)
-    beta = beta_frac / mu
-    k0 = k0_frac * beta * L
-    steps = [beta / (t + k0) for t in range(300)]
-    m = _moments(lam, v, c0, steps)
+@given(v=admissible("C7"), **noise_split)
+def test_c7_diminishing_steps_exact_below_bound(v, split, seed):
+    lam, noise, c0 = _setup(v, split, seed)
+    steps = [v["beta"] / (t + v["k0"]) for t in range(300)]
+    m = _moments(lam, noise, c0, steps)
     D0 = float(np.linalg.norm(c0))
+    consts = {k: v[k] for k in ("beta", "k0", "mu", "L", "sigma2", "b")}
     for t in range(0, 301, 7):
-        assert np.sum(m[t]) <= bound("C7").evaluate(beta=beta, k0=k0, mu=mu, L=L, sigma2=sigma2, b=b, D0=D0,
-                                                    t=t) * (1 + REL)
+        assert np.sum(m[t]) <= bound("C7").evaluate(D0=D0, t=t, **consts) * (1 + REL)
 
 
 @given(L=st.floats(0.5, 5.0), sigma2=st.floats(0.01, 5.0), b=st.integers(1, 64), d=st.integers(1, 5))
