@@ -133,14 +133,17 @@ def spectrum(dim: int, mu: float, L: float, spacing: str) -> np.ndarray:
     """Eigenvalues from ``mu`` to ``L``: ``"geometric"``, ``"linear"``, or ``"two"`` (half ``mu``, half ``L``).
 
     A single eigenvalue (``dim == 1``) is ``L``, whatever the spacing, so that ``L`` is always the largest.
+    Geometric spacing with ``mu = 0`` puts one eigenvalue at 0 and the others from ``L/dim`` to ``L``.
     """
     if dim == 1:
         return np.array([L], dtype=np.float64)
     if spacing == "geometric":
-        return np.geomspace(mu, L, dim) if mu > 0 else np.concatenate([[0.0], np.geomspace(L / dim, L, dim - 1)])
-    if spacing == "linear":
-        return np.linspace(mu, L, dim)
-    return np.where(np.arange(dim) < dim // 2, mu, L).astype(np.float64)
+        lam = np.geomspace(mu, L, dim) if mu > 0 else np.concatenate([[0.0], np.geomspace(L, L / dim, dim - 1)[::-1]])
+    elif spacing == "linear":
+        lam = np.linspace(mu, L, dim)
+    else:
+        lam = np.where(np.arange(dim) < dim // 2, mu, L).astype(np.float64)
+    return np.clip(lam, mu, L)  # geomspace's round-off can step one ulp past L (geomspace(5, 5, 3))
 
 
 def random_rotation(dim: int, seed: int) -> np.ndarray:
