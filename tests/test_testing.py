@@ -71,6 +71,24 @@ def test_admissible_solves_equalities_and_uses_the_problem_constants() -> None:
         admissible("D99")
 
 
+def test_admissible_ranges_narrow_the_window_and_the_conditions_cut_them_further() -> None:
+    @FEW
+    @given(admissible("C2", L=2.0, eta=(0.2, 5.0), b=(3, 5), T=(10, 10)))
+    def one(v):
+        assert 0.2 <= v["eta"] <= 1 / 2.0  # the range, cut by the step condition eta <= 1/L
+        assert v["b"] in (3, 4, 5) and isinstance(v["b"], int) and v["T"] == 10
+    one()
+
+    @FEW
+    @given(admissible("C2", eta=(0.0, 0.5)))
+    def positive(v):  # eta is declared positive in the derivation: a range from 0 never draws 0
+        assert 0 < v["eta"] <= 0.5
+    positive()
+    for bad in [(1.0,), (2.0, 1.0), (0.0, float("nan")), "wide"]:
+        with pytest.raises(P.ParameterError, match=r"eta (range must be a \(low, high\) tuple|must be a finite)"):
+            admissible("C2", eta=bad)
+
+
 @pytest.mark.parametrize("family", sorted(FAMILY_DEFAULTS))
 def test_every_family_draws_valid_instances_inside_the_given_ranges(family: str) -> None:
     assert family in P.names()

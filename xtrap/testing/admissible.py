@@ -110,14 +110,16 @@ _NEGATE = {"<=": ">", "<": ">=", ">=": "<", ">": "<="}
 
 
 def _interval(name: str, sym: Any, values: dict[str, float], rules: list[Any], skip: int | None,
-              args: list[Any]) -> tuple[float, float, bool, bool, float | None]:
+              args: list[Any], window: tuple[float, float] | None = None
+              ) -> tuple[float, float, bool, bool, float | None]:
     """The interval the conditions leave for ``name`` given the symbols drawn so far: (lo, hi, lo_open,
-    hi_open, forced value of an equality). The condition numbered ``skip`` is replaced by its negation."""
-    lo, hi = SYMBOL_DEFAULTS.get(name, POSITIVE_DEFAULT)
+    hi_open, forced value of an equality). The condition numbered ``skip`` is replaced by its negation.
+    ``window`` is the user's range for the symbol (never widened); otherwise the default window."""
+    lo, hi = window if window is not None else SYMBOL_DEFAULTS.get(name, POSITIVE_DEFAULT)
     lo_open = hi_open = False
-    if sym.is_positive and lo <= 0:
+    if sym.is_positive and lo <= 0 < hi:  # the derivation's declared sign: (0, hi], whatever the window
         lo, lo_open = 0.0, True
-    elif not sym.is_nonnegative and name == "beta":
+    elif window is None and not sym.is_nonnegative and name == "beta":
         lo = -0.95
     default_hi = hi
     cond_hi, cond_lo = math.inf, -math.inf
@@ -153,6 +155,10 @@ def _interval(name: str, sym: Any, values: dict[str, float], rules: list[Any], s
             cond_lo = max(cond_lo, root)
             if root >= lo:
                 lo, lo_open = root, rel == ">" and root == 0.0
+    if window is not None:
+        if lo > hi or (lo == hi and (lo_open or hi_open)):
+            raise _Infeasible(name)
+        return lo, hi, lo_open, hi_open, forced
     if lo >= hi and cond_hi == math.inf:  # a lower bound above the default window: widen the window upwards
         hi, hi_open = max(4.0 * lo, lo + default_hi), False
     elif lo >= hi and cond_lo == -math.inf:  # an upper bound below the window: widen downwards, keeping the
@@ -175,6 +181,8 @@ def _draw_value(draw: st.DrawFn, name: str, lo: float, hi: float, lo_open: bool,
             raise _Infeasible(name)
     if lo == 0.0 and lo_open and hi > 0:  # (0, hi]: from 1e-3 hi, so no step is a subnormal or useless
         lo, lo_open = 1e-3 * hi, False
+    if lo == hi and not (lo_open or hi_open):
+        return lo
     if not lo < hi:
         raise _Infeasible(name)
     return draw(st.floats(lo, hi, exclude_min=lo_open, exclude_max=hi_open, allow_nan=False,
@@ -198,17 +206,31 @@ def _problem_values(problem: Any) -> dict[str, float]:
     return out
 
 
-def _fixed_values(theorem_name: str, bound: proofs.Bound, problem: Any, fixed: Mapping[str, Any]) -> dict[str, float]:
+def _real(v: Any) -> bool:
+    return not isinstance(v, bool) and isinstance(v, (int, float, np.integer, np.floating)) and math.isfinite(v)
+
+
+def _fixed_values(theorem_name: str, bound: proofs.Bound, problem: Any, fixed: Mapping[str, Any]
+                  ) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
+    """The user's fixed values (a problem's constants, overridden by ``fixed``) and ranges, validated."""
     known = set(bound.parameters)
+    values: dict[str, float] = {}
+    windows: dict[str, tuple[float, float]] = {}
     for k, v in fixed.items():
         if k not in known:
             raise ParameterError(f"admissible({theorem_name!r}): {k!r} is not a parameter of the bound; its "
                                  f"parameters are {', '.join(bound.parameters)}")
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
-            raise ParameterError(f"{k} must be a finite real number; got {v!r}")
-    out = {k: v for k, v in (_problem_values(problem) if problem is not None else {}).items() if k in known}
-    out.update({k: float(v) for k, v in fixed.items()})
-    return out
+        if isinstance(v, tuple):
+            if len(v) != 2 or not all(_real(e) for e in v) or v[0] > v[1]:
+                raise ParameterError(f"{k} range must be a (low, high) tuple of finite reals with low <= high; "
+                                     f"got {v!r}")
+            windows[k] = (float(v[0]), float(v[1]))
+        elif not _real(v):
+            raise ParameterError(f"{k} must be a finite real number or a (low, high) tuple; got {v!r}")
+    out = {k: v for k, v in (_problem_values(problem) if problem is not None else {}).items()
+           if k in known and k not in windows}
+    out.update({k: float(v) for k, v in fixed.items() if k not in windows})
+    return out, windows
 
 
 def _ok(bound: proofs.Bound, values: dict[str, float], skip: int | None = None) -> bool:
@@ -216,16 +238,19 @@ def _ok(bound: proofs.Bound, values: dict[str, float], skip: int | None = None) 
 
 
 @st.composite
-def _admissible(draw: st.DrawFn, theorem_name: str, fixed: dict[str, float], violate: int | None) -> dict[str, float]:
+def _admissible(draw: st.DrawFn, theorem_name: str, fixed: dict[str, float], violate: int | None,
+                windows: Mapping[str, tuple[float, float]] | None = None) -> dict[str, float]:
     bound = _bound(theorem_name)
     order, solve, syms = _plan(theorem_name)
     args = list(order)
     values = dict(fixed)
+    windows = windows or {}
     try:
         for name in order:
             if name in values:
                 continue
-            lo, hi, lo_open, hi_open, forced = _interval(name, syms[name], values, solve[name], violate, args)
+            lo, hi, lo_open, hi_open, forced = _interval(name, syms[name], values, solve[name], violate, args,
+                                                         windows.get(name))
             violating = any(rule[3] == violate for rule in solve[name])
             values[name] = forced if forced is not None else _draw_value(draw, name, lo, hi, lo_open, hi_open,
                                                                          violating)
@@ -240,7 +265,8 @@ def _admissible(draw: st.DrawFn, theorem_name: str, fixed: dict[str, float], vio
             for k in bound.parameters}
 
 
-def admissible(theorem_name: str, problem: Any = None, **fixed: float) -> st.SearchStrategy[dict[str, float]]:
+def admissible(theorem_name: str, problem: Any = None, **fixed: float | tuple[float, float]
+               ) -> st.SearchStrategy[dict[str, float]]:
     """Values of every parameter of the catalog bound ``theorem_name`` that satisfy all its conditions.
 
     The draw is keyed by ``Bound.parameters``, so ``bound.evaluate(**draw)`` and ``bound.check(**draw)`` apply
@@ -255,10 +281,13 @@ def admissible(theorem_name: str, problem: Any = None, **fixed: float) -> st.Sea
     Args:
         theorem_name: a catalog theorem with a bound (``proofs.catalog()``).
         problem: a problem whose constants fix ``L, mu, sigma2, d, n, Delta, D0`` (from its default ``x0``).
-        **fixed: values for any other parameters of the bound (they override the problem's).
+        **fixed: for any parameter of the bound, a value (it overrides the problem's) or a ``(low, high)`` range
+            that replaces the default window; the conditions then cut it further (``K=(1, 6)`` with a count
+            draws integers in [1, 6]). A range the conditions leave empty rejects every example.
 
     Raises:
-        ParameterError: an unknown theorem, one without a bound, or a fixed name that is not a parameter.
+        ParameterError: an unknown theorem, one without a bound, a fixed name that is not a parameter, or a
+            value that is neither a finite real nor a ``(low, high)`` tuple.
 
     >>> from hypothesis import given
     >>> @given(admissible("C2", L=2.0))
@@ -266,7 +295,8 @@ def admissible(theorem_name: str, problem: Any = None, **fixed: float) -> st.Sea
     ...     assert 0 < v["eta"] <= 1 / 2.0
     """
     bound = _bound(theorem_name)
-    return _admissible(theorem_name, _fixed_values(theorem_name, bound, problem, fixed), None)
+    values, windows = _fixed_values(theorem_name, bound, problem, fixed)
+    return _admissible(theorem_name, values, None, windows)
 
 
 def inadmissible(theorem_name: str, condition: str | None = None) -> st.SearchStrategy[tuple[str, dict[str, float]]]:
