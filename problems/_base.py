@@ -30,6 +30,7 @@ import numpy as np
 
 Array = jax.Array
 T = TypeVar("T")
+CONSTANT_NAMES = ("L", "mu", "f_star", "sigma2", "minima")  # the constants whose source a problem states
 
 
 def static_field(**kwargs: Any) -> Any:
@@ -134,20 +135,37 @@ class Problem:
         return jax.jacfwd(self.grad)(x)
 
     def distance_to_minimum(self, x: Array) -> Array:
-        """:math:`\\min_j \\|x - x^\\star_j\\|` over the known minima."""
+        """:math:`\\min_j \\|x - x^\\star_j\\|` over the known minima; NaN when none is known."""
+        if not self.minima:
+            return jnp.full((), jnp.nan, jnp.asarray(x).dtype)
         return jnp.min(self._distances(x))
 
     def basin(self, x: Array) -> Array:
-        """Index into :attr:`minima` of the basin ``x`` lies in.
+        """Index into :attr:`minima` of the basin ``x`` lies in; -1 when no minimum is known.
 
         The default is the nearest known minimizer; families whose basins of
         attraction are known exactly override it.
         """
+        if not self.minima:
+            return jnp.asarray(-1, jnp.int32)
         return jnp.argmin(self._distances(x)).astype(jnp.int32)
 
     def _distances(self, x: Array) -> Array:
         xs = jnp.stack([m.x for m in self.minima])
         return jnp.linalg.norm(xs - x[None, :], axis=-1)
+
+    @property
+    def sources(self) -> dict[str, str]:
+        """Where each constant comes from: ``"exact"`` (derived in closed form and tested), ``"given"`` (by the
+        user), ``"estimated"`` (numerically, see :attr:`notes`) or ``"unknown"``. Keys: ``L``, ``mu``,
+        ``f_star``, ``sigma2``, ``minima``. The built-in families are exact, except the numerically found minima
+        and ``f_star`` of ``logistic``."""
+        return {k: "exact" for k in CONSTANT_NAMES}
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """How the estimated constants were obtained, one sentence each (empty for exact ones)."""
+        return ()
 
     @property
     def constants(self) -> dict[str, float | int | None]:

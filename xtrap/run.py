@@ -214,7 +214,8 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
     chunk = _chunk_size(total, n_rec, problem.dim, iterates, max_batch, max_workers, max_memory_mb, steps)
     meta = dict(problem=problem.name, method=method.name, steps=steps, seeds=seeds, seed=seed if key is None else None,
                 record_every=record_every,
-                dtype=dtype, constants=problem.constants, hyper=scalar_view(hyper),
+                dtype=dtype, constants=problem.constants, sources=problem.sources, notes=_notes(problem),
+                hyper=scalar_view(hyper),
                 config=_config_view(method.config), sweep_dims=list(axes), chunk=chunk,
                 fingerprint=fingerprint(prob, flat, method.config, seed_keys, start, radius, steps, record_every,
                                         iterates, chunk))
@@ -251,6 +252,14 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
     if out is not None:
         result.save(out)
     return result
+
+
+def _notes(problem: Problem) -> list[str]:
+    """How the problem's estimated constants were obtained, and what is missing (for the result's attrs)."""
+    out = list(problem.notes)
+    if not problem.minima:
+        out.append("no minimum is known: dist is NaN and basin is -1 in every run")
+    return out
 
 
 def record_steps(steps: int, record_every: int) -> np.ndarray:

@@ -13,11 +13,11 @@ and SciPy; never another room of ``analysis``. A new check rule goes here.
 
 from .budget import DEFAULT_ALPHA, Budget
 from .bounds import MIN_SEEDS, RELATIONS, CheckResult, bound_parameters, check, check_samples
-from .runs import RunInfo, noise_moment, resolve_scope, run_parameters
+from .runs import RunInfo, estimated_symbols, noise_moment, resolve_scope, run_parameters
 from .rates import RateFit, fit_exponent, fit_rate_in_steps
 from .summary import prefix_average, summarize
 from .tails import check_median, lyapunov_exponent, median_interval
 
-__all__ = ["DEFAULT_ALPHA", "Budget", "MIN_SEEDS", "RELATIONS", "CheckResult", "RateFit", "RunInfo", "bound_parameters", "check", "check_median", "check_samples", "fit_exponent",
+__all__ = ["DEFAULT_ALPHA", "Budget", "MIN_SEEDS", "RELATIONS", "CheckResult", "RateFit", "RunInfo", "bound_parameters", "check", "check_median", "check_samples", "estimated_symbols", "fit_exponent",
            "fit_rate_in_steps", "lyapunov_exponent", "median_interval", "noise_moment", "prefix_average", "resolve_scope", "run_parameters",
            "summarize"]

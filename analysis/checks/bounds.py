@@ -42,7 +42,7 @@ import proofs
 from problems import ParameterError, check_int
 
 from .budget import Budget
-from .runs import RunInfo, pooled, resolve_scope, run_parameters
+from .runs import RunInfo, estimated_symbols, pooled, resolve_scope, run_parameters
 from .tails import check_median, lyapunov_exponent, median_interval
 from .verdicts import RELATIONS, CheckResult, as_samples, finite, labels_of, ratio_of
 
@@ -316,9 +316,11 @@ def check(result: Any, bound: proofs.Bound, params: Mapping[str, Any] | None = N
     div = np.asarray(result["diverged"], dtype=bool).reshape(-1)
     n_div = int(div.sum())
     if n_div == div.size:
-        return CheckResult(**lab, measured=None, se=None, n=0, bound=value, ratio=None, relation=used.relation,
-                           verdict="fail", witness=witness, diverged=n_div, parameters=values, detail=prefix +
-                           f"all {n_div} runs diverged (first at step {int(np.min(result['diverged_step']))})")
+        return _for_estimates(CheckResult(
+            **lab, measured=None, se=None, n=0, bound=value, ratio=None, relation=used.relation, verdict="fail",
+            witness=witness, diverged=n_div, parameters=values,
+            detail=prefix + f"all {n_div} runs diverged (first at step {int(np.min(result['diverged_step']))})"),
+            estimated_symbols(info, used.parameters))
     exact = (not info.noise) if deterministic is None else bool(deterministic)
     extra = prefix + f"{wanted}{where}" + (f"; {n_div} diverged runs excluded" if n_div else "")
     ok = samples[~div]
@@ -326,12 +328,24 @@ def check(result: Any, bound: proofs.Bound, params: Mapping[str, Any] | None = N
         mean = float(np.mean(ok))
         se = float(np.std(ok, ddof=1) / math.sqrt(ok.size)) if ok.size > 1 else None
         spread = "" if se is None else f" ± {se:.3g} (SE)"
-        return CheckResult(**lab, measured=mean, se=se, n=int(ok.size), bound=value, ratio=ratio_of(mean, value),
-                           relation=used.relation, verdict="inconclusive", witness=witness, diverged=n_div,
-                           parameters=values,
-                           detail=f"{extra}: mean {mean:.6g}{spread} of {ok.size} random runs vs bound {value:.6g}; "
-                                  f"undecided: at least {min_seeds} non-diverged runs are needed before the "
-                                  f"{z:g}-SE rule decides (the standard error of fewer is itself too uncertain)")
+        return _for_estimates(CheckResult(
+            **lab, measured=mean, se=se, n=int(ok.size), bound=value, ratio=ratio_of(mean, value),
+            relation=used.relation, verdict="inconclusive", witness=witness, diverged=n_div, parameters=values,
+            detail=f"{extra}: mean {mean:.6g}{spread} of {ok.size} random runs vs bound {value:.6g}; undecided: at "
+                   f"least {min_seeds} non-diverged runs are needed before the {z:g}-SE rule decides (the standard "
+                   "error of fewer is itself too uncertain)"), estimated_symbols(info, used.parameters))
     res = check_samples(ok, value, used.relation, deterministic=exact, z=z, witness=witness,
                         witness_tol=witness_tol, skew=skew and not exact, **lab)
-    return dataclasses.replace(res, diverged=n_div, detail=f"{extra}: {res.detail}", parameters=values)
+    res = dataclasses.replace(res, diverged=n_div, detail=f"{extra}: {res.detail}", parameters=values)
+    return _for_estimates(res, estimated_symbols(info, used.parameters))
+
+
+def _for_estimates(res: CheckResult, estimated: list[str]) -> CheckResult:
+    """A verdict reached at estimated constants holds (or fails) for those values only: never ``"pass"``."""
+    if not estimated:
+        return res
+    verdict = {"pass": "holds-estimated", "fail": "fails-estimated"}.get(res.verdict, res.verdict)
+    word = {"holds-estimated": "holds", "fails-estimated": "fails"}.get(verdict)
+    head = (f"{word} for the estimated constants ({', '.join(estimated)}), not verified: " if word else
+            f"at estimated constants ({', '.join(estimated)}): ")
+    return dataclasses.replace(res, verdict=verdict, estimated=tuple(estimated), detail=head + res.detail)

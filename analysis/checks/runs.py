@@ -54,6 +54,8 @@ class RunInfo:
         steps: the horizon :math:`T` the compared quantity refers to.
         constants: the problem's constants (``L``, ``mu``, ``f_star``, ``sigma2``, ``dim``, ``n``).
         delta, d0: :math:`f(x_0)-f^\\star` and :math:`\\|x_0-x^\\star\\|` (nearest known minimum).
+        sources: where each constant comes from (``problems.Problem.sources``: ``"exact"``, ``"given"``,
+            ``"estimated"``, ``"unknown"``); a constant not listed is exact.
     """
 
     direction: str
@@ -71,6 +73,7 @@ class RunInfo:
     constants: dict[str, Any]
     delta: float
     d0: float
+    sources: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of_setup(cls, problem: Any, method: Any, *, steps: int, x0: Any = None) -> "RunInfo":
@@ -88,7 +91,7 @@ class RunInfo:
                    else _schedule(h.extrap_lr), rho=float(h.rho), momentum=float(h.momentum), batch=int(h.batch),
                    workers=int(h.workers), steps=int(steps), constants=dict(problem.constants),
                    delta=float(problem.value(start)) - float(problem.f_star),
-                   d0=float(problem.distance_to_minimum(start)))
+                   d0=float(problem.distance_to_minimum(start)), sources=dict(problem.sources))
 
     @classmethod
     def of_result(cls, result: Any, record: int = -1) -> "RunInfo":
@@ -111,7 +114,8 @@ class RunInfo:
                    else _schedule_view(hyp, "extrap_lr"), rho=float(hyp.get("rho", 0.0)),
                    momentum=float(hyp.get("momentum", 0.0)), batch=int(hyp.get("batch", 1)),
                    workers=int(hyp.get("workers", 1)), steps=int(steps_rec[record]), constants=dict(c),
-                   delta=float(loss0[0]) - float(math.nan if f_star is None else f_star), d0=float(dist0[0]))
+                   delta=float(loss0[0]) - float(math.nan if f_star is None else f_star), d0=float(dist0[0]),
+                   sources=dict(a.get("sources", {})))
 
     @property
     def noise(self) -> bool:
@@ -200,6 +204,32 @@ def run_parameters(info: RunInfo) -> dict[str, float]:
     elif info.direction == "none":
         out["delta2"] = 0.0
     return {k: v for k, v in out.items() if math.isfinite(v)}
+
+
+_RESTS_ON = {"L": "L", "mu": "mu", "sigma2": "sigma2", "Delta": "f_star", "D0": "minima"}  # symbol -> constant
+
+
+def estimated_symbols(info: RunInfo, names: Any) -> list[str]:
+    """The bound symbols among ``names`` whose value rests on an estimated constant of the problem, in words.
+
+    ``L``, ``mu``, ``sigma2`` on themselves (``sigma2`` is 0, exactly, for exact gradients), ``Delta`` on
+    ``f_star``, ``D0`` on the minima. A check whose bound uses one of them holds (or fails) *for the estimated
+    constants* and is never reported as verified.
+
+    >>> import problems, xtrap
+    >>> info = RunInfo.of_setup(problems.make("quadratic", dim=2), xtrap.sgd(), steps=10)
+    >>> estimated_symbols(dataclasses.replace(info, sources={"L": "estimated"}), ("L", "eta", "T"))
+    ['L (estimated)']
+    """
+    out = []
+    for name in names:
+        const = _RESTS_ON.get(name)
+        if const is None or info.sources.get(const, "exact") != "estimated":
+            continue
+        if name == "sigma2" and info.exact:
+            continue
+        out.append(f"{name} (estimated)" if name == const else f"{name} (from the estimated {const})")
+    return out
 
 
 def _violations(scope: proofs.RunScope, info: RunInfo) -> list[tuple[str, str]]:
@@ -292,4 +322,4 @@ def pooled(info: RunInfo, params: dict[str, float]) -> tuple[dict[str, float], s
     return params, None
 
 
-__all__ = ["RunInfo", "noise_moment", "pooled", "resolve_scope", "run_parameters"]
+__all__ = ["RunInfo", "estimated_symbols", "noise_moment", "pooled", "resolve_scope", "run_parameters"]

@@ -28,11 +28,14 @@ class CheckResult:
         relation: ``"<="``, ``">="``, ``"=="``, or ``"median<="`` etc. for medians.
         verdict: ``"pass"`` (demonstrated), ``"fail"`` (contradicted), ``"inconclusive"`` (a one-sided
             claim whose confidence interval straddles the bound) or ``"refused"`` (the bound's
-            assumptions are violated).
+            assumptions are violated); ``"holds-estimated"`` / ``"fails-estimated"`` when the bound was
+            evaluated at estimated constants (``estimated`` names them): it holds or fails *for those
+            values*, which verifies nothing about the true constants.
         witness: whether this was a tightness witness (the ratio must also be close to 1).
         detail: why, in words: the numbers behind the verdict, the refusal message.
         diverged: number of diverged runs (excluded from ``measured``).
         parameters: the values of the bound's symbols it was evaluated at (by :func:`check`: the run's own).
+        estimated: the symbols among them that rest on estimated constants (``"L (estimated)"``).
     """
 
     theorem: str
@@ -50,6 +53,7 @@ class CheckResult:
     detail: str = ""
     diverged: int = 0
     parameters: dict[str, float] = dataclasses.field(default_factory=dict)
+    estimated: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -62,6 +66,8 @@ class CheckResult:
         for k, v in out.items():
             if isinstance(v, float) and not math.isfinite(v):
                 out[k] = None
+            elif isinstance(v, tuple):
+                out[k] = list(v)
         return out
 
 

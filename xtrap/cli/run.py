@@ -202,7 +202,7 @@ def command(args: argparse.Namespace) -> int:
     }
     if verdict is not None:
         payload["check"] = verdict
-    failed = verdict is not None and verdict["verdict"] not in ("pass", "inconclusive")
+    failed = verdict is not None and verdict["verdict"] not in ("pass", "inconclusive", "holds-estimated")
     if args.json:
         print(json.dumps(json_safe(payload), allow_nan=False))
         return 1 if failed else 0

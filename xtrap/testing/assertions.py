@@ -19,7 +19,7 @@ import numpy as np
 
 import proofs
 from analysis.checks import Budget, CheckResult, check, check_samples, fit_exponent, fit_rate_in_steps
-from problems import ParameterError, Problem, check_int, check_real
+from problems import ParameterError, Problem, check_bool, check_int, check_real
 
 from ..methods import Method
 from ..result import Result
@@ -123,7 +123,8 @@ def _stochastic(result: Result) -> bool:
 def assert_obeys(result_or_method_and_problem: Any, bound: Any, *, quantity: str | None = None,
                  confidence: float | None = None, alpha: float | None = None, examples: int | None = None,
                  steps: int = 100, seeds: int | None = None, seed: int = 0, x0: Any = None, record: int = -1,
-                 params: Mapping[str, float] | None = None, detect: float = 0.5, power: float = 0.9) -> CheckResult:
+                 params: Mapping[str, float] | None = None, detect: float = 0.5, power: float = 0.9,
+                 allow_estimated: bool = False) -> CheckResult:
     """Assert that runs obey the bound ``bound`` (one-sided), at the run's own parameters.
 
     The bound is held against the run by :func:`analysis.checks.check`: it must cover the run's structure
@@ -152,14 +153,17 @@ def assert_obeys(result_or_method_and_problem: Any, bound: Any, *, quantity: str
         record: which recorded step a trace bound is checked at (its horizon :math:`T`).
         params: values of bound symbols the run does not determine (never ones it does).
         detect, power: the violation to detect and the probability of detecting it (``seeds=None``).
+        allow_estimated: accept a bound evaluated at estimated constants (a problem from
+            :func:`problems.from_function` without ``L=``...): the result then says ``"holds-estimated"``.
 
     Returns:
         The :class:`~analysis.checks.CheckResult`.
 
     Raises:
         ClaimFailed: the runs contradict the bound (the message has the theorem, parameters, measured ± SE,
-            the bound and the reproducing call).
-        ParameterError: bad arguments, or fewer than 30 non-diverged random runs (too few to decide).
+            the bound and the reproducing call), at exact or at estimated constants.
+        ParameterError: bad arguments, fewer than 30 non-diverged random runs (too few to decide), or a bound
+            that rests on estimated constants without ``allow_estimated=True`` (a pass would verify nothing).
         proofs.AssumptionError: the bound does not cover the run, or its conditions fail at the run's parameters.
 
     >>> import problems, xtrap
@@ -185,8 +189,13 @@ def assert_obeys(result_or_method_and_problem: Any, bound: Any, *, quantity: str
     if res.verdict == "inconclusive" and res.n < 30 and _stochastic(result):
         raise ParameterError(f"seeds: {res.n} non-diverged random runs cannot decide {res.theorem} (at least 30 "
                              "are needed before the SE rule means anything); give more seeds")
-    if res.verdict == "fail":
-        raise ClaimFailed(_message("claim failed", res, b, z if _stochastic(result) else None, result), res)
+    if res.verdict in ("fail", "fails-estimated"):
+        head = "claim failed" + (" for the estimated constants" if res.estimated else "")
+        raise ClaimFailed(_message(head, res, b, z if _stochastic(result) else None, result), res)
+    if res.estimated and not check_bool("allow_estimated", allow_estimated):
+        raise ParameterError(f"bound {res.theorem} rests on estimated constants ({', '.join(res.estimated)}), so a "
+                             "pass would verify nothing: give the problem those constants, or pass "
+                             "allow_estimated=True to accept 'holds for the estimated constants'")
     return res
 
 
