@@ -6,17 +6,19 @@ Importing xtrap enables float64 in JAX (via ``problems``): theory checks need it
 
 import problems as _problems  # noqa: F401  (enables float64 first)
 
+from .directions import DirectionRule, StepHyper, directions, register_direction, worker_mean
 from .framework import BASES, DIRECTIONS, NOISE_LAWS, Config, Draws, State, apply, draw, init, sample_noise, step
 from .hyper import Hyper, grid, make_hyper, sweep_axes
-from .methods import (METHODS, Method, extragradient, extrap_sgd, global_extrap_sgd, make_method, noise_extrap,
-                      past_extrap, sam, sgd, usam)
+from .methods import (METHODS, Method, extragradient, extrap_sgd, global_extrap_sgd, make_method, method,
+                      noise_extrap, past_extrap, sam, sgd, usam)
 from .result import Result
 from .run import compiled_count, run
 from .schedules import Schedule, constant, inverse_time, step_decay, warmup
 
 __all__ = [
-    "BASES", "DIRECTIONS", "METHODS", "NOISE_LAWS", "Config", "Draws", "Hyper", "Method", "Result", "Schedule",
-    "State", "apply", "compiled_count", "constant", "draw", "extragradient", "extrap_sgd", "global_extrap_sgd",
-    "grid", "init", "inverse_time", "make_hyper", "make_method", "noise_extrap", "past_extrap", "run", "sam",
-    "sample_noise", "sgd", "step", "step_decay", "sweep_axes", "usam", "warmup",
+    "BASES", "DIRECTIONS", "METHODS", "NOISE_LAWS", "Config", "DirectionRule", "Draws", "Hyper", "Method", "Result",
+    "Schedule", "State", "StepHyper", "apply", "compiled_count", "constant", "directions", "draw", "extragradient",
+    "extrap_sgd", "global_extrap_sgd", "grid", "init", "inverse_time", "make_hyper", "make_method", "method",
+    "noise_extrap", "past_extrap", "register_direction", "run", "sam", "sample_noise", "sgd", "step", "step_decay",
+    "sweep_axes", "usam", "warmup", "worker_mean",
 ]

@@ -16,6 +16,9 @@ sam        :math:`+\\rho\\,g/\\|g\\|`, :math:`g=g(x_t;\\xi_t'^k)` (0 when :math:
 usam       :math:`+\\rho\\,g(x_t;\\xi_t'^k)`
 =========  ====================================================================
 
+Each rule is a pure function registered by name (:mod:`xtrap.directions`); a user's rule registered with
+:func:`xtrap.register_direction` composes with everything below exactly as these do.
+
 Base updates (PyTorch forms, THEORY.md §1.5), :math:`m_0=0`:
 sgd :math:`x_{t+1}=x_t-\\eta_t h_t`; heavy ball :math:`m_{t+1}=\\beta m_t+h_t,\\ x_{t+1}=x_t-\\eta_t m_{t+1}`;
 Nesterov :math:`m_{t+1}=\\beta m_t+h_t,\\ x_{t+1}=x_t-\\eta_t(h_t+\\beta m_{t+1})`.
@@ -38,13 +41,14 @@ import jax.numpy as jnp
 
 from problems import ParameterError, Problem, masked_mean
 
+from .directions import BUILTIN, NOISE_LAWS, DirectionRule, StepHyper
+from .directions import directions as _directions
+from .directions import rule as _rule
 from .hyper import Hyper
 
 Array = jax.Array
-DIRECTIONS = ("none", "local", "global", "past", "gaussian", "ball", "sphere", "sam", "usam")
-NOISE_LAWS = ("gaussian", "ball", "sphere")
+DIRECTIONS = BUILTIN  # the built-in rules; xtrap.directions() lists the user's too
 BASES = ("sgd", "heavy_ball", "nesterov")
-_NEEDS_EXTRAP_BATCH = ("local", "global", "sam", "usam")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,7 +56,7 @@ class Config:
     """The static structure of a method (changing it recompiles; hyper-parameters do not).
 
     Attributes:
-        direction: one of :data:`DIRECTIONS`.
+        direction: a registered direction rule (:data:`DIRECTIONS` or one of the user's).
         base: ``"sgd"``, ``"heavy_ball"`` or ``"nesterov"``.
         same_batch: evaluate :math:`g(u_t^k;\\cdot)` on the extrapolation batch (else a fresh one).
         past_source: ``"averaged"`` (:math:`h_{t-1}`) or ``"local"`` (:math:`h^k_{t-1}`) for ``past``.
@@ -64,16 +68,20 @@ class Config:
     same_batch: bool = False
     past_source: str = "averaged"
     exact: bool = False
+    rule: DirectionRule = dataclasses.field(init=False, repr=False)  # resolved from the registry (part of the
+    # compilation key, so replacing a user rule recompiles)
 
     def __post_init__(self) -> None:
-        for name, value, allowed in (("direction", self.direction, DIRECTIONS), ("base", self.base, BASES),
+        object.__setattr__(self, "rule", _rule(self.direction))
+        for name, value, allowed in (("base", self.base, BASES),
                                      ("past_source", self.past_source, ("averaged", "local"))):
             if value not in allowed:
                 raise ParameterError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
-        if self.same_batch and self.direction not in _NEEDS_EXTRAP_BATCH:
+        if self.same_batch and not self.rule.extrap_batch:
+            takes = [n for n in _directions() if _rule(n).extrap_batch]
             raise ParameterError(
                 f"same_batch needs a direction that draws an extrapolation batch "
-                f"({', '.join(_NEEDS_EXTRAP_BATCH)}); got direction {self.direction!r}")
+                f"({', '.join(takes)}); got direction {self.direction!r}")
 
 
 class State(NamedTuple):
@@ -110,11 +118,11 @@ def draw(config: Config, problem: Problem, key: Array, max_batch: int, max_worke
     xi_update = xi_extrap = None
     if not config.exact:
         xi_update = batches(k_upd)
-    if config.direction in _NEEDS_EXTRAP_BATCH and not config.exact:
+    if config.rule.extrap_batch and not config.exact:
         xi_extrap = xi_update if config.same_batch else batches(k_ext)
     noise = None
-    if config.direction in NOISE_LAWS:
-        noise = sample_noise(k_noise, config.direction, (max_workers, problem.dim), problem.x0.dtype)
+    if config.rule.noise is not None:
+        noise = sample_noise(k_noise, config.rule.noise, (max_workers, problem.dim), problem.x0.dtype)
     return Draws(xi_extrap, xi_update, noise)
 
 
@@ -150,26 +158,11 @@ def apply(config: Config, state: State, problem: Problem, draws: Draws, hyper: H
             return problem.grad(point)
         return problem.stochastic_grad(point, xi, bmask)
 
-    d = config.direction
-    if d == "none":
-        points = jnp.broadcast_to(x, (max_workers,) + x.shape)
-    elif d == "global":
-        g_x = _per_worker(grad_at, x, draws.xi_extrap, max_workers)
-        points = jnp.broadcast_to(x - gamma * masked_mean(g_x, kmask), (max_workers,) + x.shape)
-    elif d in ("local", "sam", "usam"):
-        g_x = _per_worker(grad_at, x, draws.xi_extrap, max_workers)
-        if d == "local":
-            points = x[None, :] - gamma * g_x
-        elif d == "usam":
-            points = x[None, :] + hyper.rho * g_x
-        else:
-            norm = jnp.linalg.norm(g_x, axis=-1, keepdims=True)
-            unit = jnp.where(norm > 0, g_x / jnp.where(norm > 0, norm, 1.0), 0.0)
-            points = x[None, :] + hyper.rho * unit
-    elif d == "past":
-        points = x[None, :] - gamma * state.past
-    else:  # noise laws
-        points = x[None, :] - gamma * draws.noise
+    rule = config.rule
+    g_x = _per_worker(grad_at, x, draws.xi_extrap, max_workers) if rule.extrap_batch else None
+    step_hyper = StepHyper(eta=eta, gamma=gamma, rho=hyper.rho, momentum=hyper.momentum, worker_mask=kmask, t=t)
+    delta = rule.fn(x, state, g_x, draws.noise, step_hyper)
+    points = x[None, :] + jnp.broadcast_to(delta, (max_workers,) + x.shape)
     h_k = jax.vmap(grad_at)(points, draws.xi_update) if not config.exact else jax.vmap(problem.grad)(points)
     h = masked_mean(h_k, kmask)
 

@@ -179,6 +179,38 @@ def usam(lr: Any = 0.1, rho: Any = 0.05, *, momentum: Any = 0.0, nesterov: bool 
                    workers=workers, same_batch=same_batch and not exact, exact=exact)
 
 
+def method(direction: str, *, name: str | None = None, lr: Any = 0.1, extrap_lr: Any = "lr", rho: Any = 0.0,
+           momentum: Any = 0.0, nesterov: bool = False, batch: Any = 1, workers: Any = 1, same_batch: bool = False,
+           exact: bool = False, past_source: str = "averaged") -> Method:
+    """A method with any registered direction rule (a user's, from :func:`xtrap.register_direction`, or built in):
+
+    .. math:: u_t^k=x_t+\\delta_t^k,\\quad h_t=\\frac1K\\sum_k g(u_t^k;\\xi_t^k),\\quad
+              x_{t+1}=\\mathrm{base}(x_t,h_t;\\eta_t,\\beta),
+
+    :math:`\\delta_t^k` given by the rule. The options are the framework's, as for the named constructors;
+    ``extrap_lr="lr"`` ties :math:`\\gamma_t=\\eta_t`.
+
+    Args:
+        direction: the rule's registered name (``xtrap.directions()``).
+        name: the method's name in results and reports (default: ``direction``).
+
+    Raises:
+        ParameterError: an unknown direction, or an option out of range.
+
+    >>> m = method("local", lr=0.5, batch=4)  # EXTRAP-SGD, through the generic constructor
+    >>> m.config == extrap_sgd(lr=0.5, batch=4).config
+    True
+    """
+    from .directions import rule
+
+    rule(direction)
+    label = direction if name is None else name
+    if not isinstance(label, str) or not label:
+        raise ParameterError(f"name must be a non-empty string; got {name!r}")
+    return _method(label, direction, lr=lr, extrap_lr=extrap_lr, rho=rho, momentum=momentum, nesterov=nesterov,
+                   batch=batch, workers=workers, same_batch=same_batch, exact=exact, past_source=past_source)
+
+
 OPTION_HELP = {
     "lr": "update step eta_t > 0: a number, a 1-D sweep axis, or a Schedule",
     "extrap_lr": "extrapolation step gamma_t >= 0 (noise scale for noise_extrap); 'lr' ties it to lr",

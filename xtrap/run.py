@@ -338,7 +338,8 @@ def _assemble(arrays: dict[str, np.ndarray], done: np.ndarray, axes: dict[str, n
 
 def _config_view(config: Config) -> dict[str, Any]:
     return {"direction": config.direction, "base": config.base, "same_batch": config.same_batch,
-            "past_source": config.past_source, "exact": config.exact}
+            "past_source": config.past_source, "exact": config.exact, "noise": config.rule.noise,
+            "extrap_batch": config.rule.extrap_batch, "rule": config.rule.doc}
 
 
 class _NoBar:

@@ -54,6 +54,8 @@ class RunInfo:
         steps: the horizon :math:`T` the compared quantity refers to.
         constants: the problem's constants (``L``, ``mu``, ``f_star``, ``sigma2``, ``dim``, ``n``).
         delta, d0: :math:`f(x_0)-f^\\star` and :math:`\\|x_0-x^\\star\\|` (nearest known minimum).
+        injects_noise: the direction rule draws noise (a user's rule registered with a noise law; the built-in
+            noise rules are known by name).
         sources: where each constant comes from (``problems.Problem.sources``: ``"exact"``, ``"given"``,
             ``"estimated"``, ``"unknown"``); a constant not listed is exact.
     """
@@ -74,6 +76,7 @@ class RunInfo:
     delta: float
     d0: float
     sources: dict[str, str] = dataclasses.field(default_factory=dict)
+    injects_noise: bool = False
 
     @classmethod
     def of_setup(cls, problem: Any, method: Any, *, steps: int, x0: Any = None) -> "RunInfo":
@@ -91,7 +94,8 @@ class RunInfo:
                    else _schedule(h.extrap_lr), rho=float(h.rho), momentum=float(h.momentum), batch=int(h.batch),
                    workers=int(h.workers), steps=int(steps), constants=dict(problem.constants),
                    delta=float(problem.value(start)) - float(problem.f_star),
-                   d0=float(problem.distance_to_minimum(start)), sources=dict(problem.sources))
+                   d0=float(problem.distance_to_minimum(start)), sources=dict(problem.sources),
+                   injects_noise=getattr(getattr(cfg, "rule", None), "noise", None) is not None)
 
     @classmethod
     def of_result(cls, result: Any, record: int = -1) -> "RunInfo":
@@ -115,12 +119,12 @@ class RunInfo:
                    momentum=float(hyp.get("momentum", 0.0)), batch=int(hyp.get("batch", 1)),
                    workers=int(hyp.get("workers", 1)), steps=int(steps_rec[record]), constants=dict(c),
                    delta=float(loss0[0]) - float(math.nan if f_star is None else f_star), d0=float(dist0[0]),
-                   sources=dict(a.get("sources", {})))
+                   sources=dict(a.get("sources", {})), injects_noise=cfg.get("noise") is not None)
 
     @property
     def noise(self) -> bool:
         """Whether the runs are random: stochastic gradients, or injected noise."""
-        return not self.exact or self.direction in NOISE_LAWS
+        return not self.exact or self.direction in NOISE_LAWS or self.injects_noise
 
 
 _SCHEDULE_FIELDS = ("base", "warmup", "decay_factor", "decay_every", "inverse_t0")
@@ -232,13 +236,17 @@ def estimated_symbols(info: RunInfo, names: Any) -> list[str]:
     return out
 
 
+def _words(direction: str) -> str:
+    return _DIRECTION_WORDS.get(direction, "a user-defined direction rule")
+
+
 def _violations(scope: proofs.RunScope, info: RunInfo) -> list[tuple[str, str]]:
     """``(sibling key, reason)`` for every structural assumption of ``scope`` that the run breaks."""
     out = []
     if info.direction not in scope.directions:
-        allowed = ", ".join(f"{d} ({_DIRECTION_WORDS[d]})" for d in scope.directions)
+        allowed = ", ".join(f"{d} ({_words(d)})" for d in scope.directions)
         out.append((f"direction={info.direction}", f"it is proved for the direction rules {allowed}; the run uses "
-                                                   f"{info.direction} ({_DIRECTION_WORDS[info.direction]})"))
+                                                   f"{info.direction} ({_words(info.direction)})"))
     if info.base not in scope.bases:
         out.append(("base", f"it is proved for the base update {', '.join(scope.bases)}; the run uses {info.base} "
                             f"(momentum {info.momentum:g})"))

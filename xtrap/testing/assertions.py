@@ -117,7 +117,8 @@ def _message(what: str, res: CheckResult, b: Budget, z: float | None, result: Re
 
 def _stochastic(result: Result) -> bool:
     cfg = result.attrs.get("config", {})
-    return not cfg.get("exact", False) or cfg.get("direction") in ("gaussian", "ball", "sphere")
+    return not cfg.get("exact", False) or cfg.get("noise") is not None or cfg.get("direction") in ("gaussian", "ball",
+                                                                                                   "sphere")
 
 
 def assert_obeys(result_or_method_and_problem: Any, bound: Any, *, quantity: str | None = None,
@@ -178,7 +179,7 @@ def assert_obeys(result_or_method_and_problem: Any, bound: Any, *, quantity: str
         steps = check_int("steps", steps, lo=1)
         seed = check_int("seed", seed, lo=0, hi=2**62)
         if seeds is None:
-            seeds = 1 if method.config.exact and method.config.direction not in ("gaussian", "ball", "sphere") else \
+            seeds = 1 if method.config.exact and method.config.rule.noise is None else \
                 _seeds_for_power(method, problem, b_obj, b, steps, seed, x0, record, params, quantity, detect, power)
         result = _run(method, problem, steps, check_int("seeds", seeds, lo=1), seed, x0)
     z = 4.0
