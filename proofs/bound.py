@@ -78,6 +78,7 @@ _KINDS = {
     "threshold": "a stability threshold",
     "symbolic": "a symbolic identity",
 }
+_STATUSES = ("exact", "derived", "cited", "user")
 _QUANTITIES = ("avg_grad_norm2", "grad_norm2", "loss_gap", "avg_loss_gap", "dist", "dist2")
 
 
@@ -145,7 +146,7 @@ class Bound:
         expr: the sympy right-hand side.
         relation: ``"<="`` (upper bound), ``">="`` (lower bound) or ``"=="`` (exact value).
         conditions: the assumptions, checked by :meth:`evaluate`.
-        status: ``"exact"``, ``"derived"`` or ``"cited"``.
+        status: ``"exact"``, ``"derived"``, ``"cited"`` or ``"user"`` (a user's own, not verified here).
         references: sources.
         scope: the runs it is a statement about (:class:`RunScope`); ``None``: not declared, so no run is
             held against it.
@@ -160,6 +161,18 @@ class Bound:
     references: tuple[str, ...] = ()
     scope: RunScope | None = None
     _fn: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.relation not in ("<=", ">=", "=="):
+            raise ValueError(f"Bound {self.name}: relation must be '<=', '>=' or '=='; got {self.relation!r}")
+        if self.status not in _STATUSES:
+            raise ValueError(f"Bound {self.name}: status must be one of {', '.join(_STATUSES)}; got {self.status!r}")
+        for c in self.conditions:
+            if not isinstance(c, Condition) or c.relation not in ("<=", "<", ">=", ">", "=="):
+                raise ValueError(f"Bound {self.name}: conditions must be proofs.Condition objects with a relation "
+                                 f"<=, <, >=, > or ==; got {c!r}")
+        if self.scope is not None and not isinstance(self.scope, RunScope):
+            raise ValueError(f"Bound {self.name}: scope must be a proofs.RunScope or None; got {self.scope!r}")
 
     @property
     def parameters(self) -> tuple[str, ...]:

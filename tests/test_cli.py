@@ -139,8 +139,12 @@ def test_run_check_holds_a_run_against_a_catalog_bound(capsys) -> None:
     assert 0 < c["ratio"] < 1 and c["n"] == 40
 
 
-def test_run_check_unknown_theorem_and_sweeps_are_refused(capsys) -> None:
+def test_run_check_refuses_an_unknown_theorem_and_checks_a_sweep_point_by_point(capsys) -> None:
     assert main(["run", "--check", "Z3"]) == 2
     assert "--check must name a catalog theorem" in capsys.readouterr().err
-    assert main(["run", "--lr", "0.1,0.2", "--check", "D1"]) == 2
-    assert "one grid point" in capsys.readouterr().err
+    d = run_json(capsys, "--method", "extrap_sgd", "--lr", "0.1,1.5", "--check", "D1", "--steps", "100",
+                 "--seeds", "40")
+    # one verdict per grid point, each at its own parameters; lr = 1.5 breaks D1's step condition (L = 1)
+    assert [pt["lr"] for pt in d["final"]] == [0.1, 1.5]
+    assert [pt["check"]["verdict"] for pt in d["final"]] == ["pass", "refused"]
+    assert "eta=1.5" in d["final"][1]["check"]["detail"] and "check" not in d

@@ -140,13 +140,19 @@ def register_direction(name: str, fn: Rule | None = None, *, extrap_batch: bool 
     return fn
 
 
+class _TrialState(NamedTuple):  # the fields of xtrap.State (framework imports this module, not the reverse)
+    x: Any
+    buf: Any
+    past: Any
+    t: Any
+
+
 def _trial(rule: DirectionRule) -> None:
     """Trace the rule once on a 3-dimensional, 2-worker input: a wrong signature or shape fails here, by name."""
-    from .framework import State
-
     k, d = 2, 3
     x = jax.ShapeDtypeStruct((d,), jnp.float64)
-    state = State(x=x, buf=x, past=jax.ShapeDtypeStruct((k, d), jnp.float64), t=jax.ShapeDtypeStruct((), jnp.int32))
+    state = _TrialState(x=x, buf=x, past=jax.ShapeDtypeStruct((k, d), jnp.float64),
+                        t=jax.ShapeDtypeStruct((), jnp.int32))
     per = jax.ShapeDtypeStruct((k, d), jnp.float64)
     scalar = jax.ShapeDtypeStruct((), jnp.float64)
     hyper = StepHyper(scalar, scalar, scalar, scalar, jax.ShapeDtypeStruct((k,), jnp.bool_), state.t)

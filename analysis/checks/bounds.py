@@ -229,7 +229,7 @@ def bound_parameters(bound: proofs.Bound, info: RunInfo, params: Mapping[str, An
         c = info.constants
         why = [f"{m} (the problem has no finite {m})" if m in c else m for m in missing]
         raise proofs.AssumptionError(f"bound {bound.name} needs {', '.join(why)}, which the run does not "
-                                     "determine; pass it in params (or use `xtrap verify`, which declares it)")
+                                     "determine; pass it in params (on the command line: --bound-param NAME=VALUE)")
     return values, notes
 
 

@@ -1,6 +1,7 @@
-"""The ``xtrap`` command line: ``run``, ``problems``, ``methods``, ``proofs``, ``verify``, ``sharp-flat``.
+"""The ``xtrap`` command line: ``run``, ``check``, ``problems``, ``methods``, ``proofs``, ``verify``, ``sharp-flat``.
 
-One module per command group (:mod:`.run`, :mod:`.listings`, :mod:`.studies`), strict option parsing in
+One module per command group (:mod:`.run`, :mod:`.check`, :mod:`.listings`, :mod:`.studies`); a user's own
+problem, method or bound is named ``MODULE:NAME`` (:mod:`._load`); strict option parsing in
 :mod:`._args` and output-path checks in :mod:`._paths`. Every command has ``--help`` (every option with its
 default) and ``--json`` (one strict JSON object on stdout). A bad argument prints one line on stderr and exits
 with status 2, before any work; nothing prints a traceback for a user's mistake. Ctrl-C (or SIGTERM) stops
@@ -13,7 +14,7 @@ import signal
 import sys
 from typing import Sequence
 
-from . import listings, run, studies
+from . import check, listings, run, studies
 from ._args import CliError, Parser
 from ._args import Terminated as _Terminated
 
@@ -22,6 +23,7 @@ def _build_parser() -> Parser:
     p = Parser(prog="xtrap", description="Checkable theory of extrapolated SGD.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     run.add_parser(sub)
+    check.add_parser(sub)
     listings.add_parsers(sub)
     studies.add_parsers(sub)
     return p

@@ -214,7 +214,6 @@ def _fixed_values(theorem_name: str, bound: proofs.Bound, problem: Any, fixed: M
                   ) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
     """The user's fixed values (a problem's constants, overridden by ``fixed``) and ranges, validated."""
     known = set(bound.parameters)
-    values: dict[str, float] = {}
     windows: dict[str, tuple[float, float]] = {}
     for k, v in fixed.items():
         if k not in known:

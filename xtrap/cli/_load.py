@@ -1,0 +1,123 @@
+"""A user's objects named on the command line: ``module:NAME`` or ``path/to/file.py:NAME``.
+
+``--problem mymodule:factory``, ``--method mymodule:NAME`` and ``--bound mymodule:NAME`` import the module (the
+current directory first on the path, as ``python -m`` does) or load the file, and take the attribute. Every way
+this can go wrong is one line: no such module or file, an error while importing it (its type and message), no
+such attribute, or an object of the wrong kind.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from ._args import CliError
+
+
+def is_reference(text: str) -> bool:
+    """Whether ``text`` names a user's object (``module:NAME``), not a built-in name."""
+    return ":" in text
+
+
+def load(option: str, text: str) -> Any:
+    """The object that ``text`` (``module:NAME`` or ``file.py:NAME``) names."""
+    where, _, name = text.rpartition(":")
+    if not where or not name or not name.replace(".", "").replace("_", "").isalnum():
+        raise CliError(f"{option} expects MODULE:NAME or FILE.py:NAME; got {text!r}")
+    module = _module(option, where)
+    obj: Any = module
+    for part in name.split("."):
+        if not hasattr(obj, part):
+            raise CliError(f"{option}: {where} has no attribute {part!r} (in {text!r})")
+        obj = getattr(obj, part)
+    return obj
+
+
+def _module(option: str, where: str) -> Any:
+    path = Path(where)
+    try:
+        if where.endswith(".py"):
+            if not path.is_file():
+                raise CliError(f"{option}: no such file {where!r}")
+            spec = importlib.util.spec_from_file_location(f"_xtrap_user_{abs(hash(path.resolve()))}", path)
+            module = importlib.util.module_from_spec(spec)
+            sys.path.insert(0, str(path.resolve().parent))
+            try:
+                spec.loader.exec_module(module)
+            finally:
+                sys.path.pop(0)
+            return module
+        if os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())
+        return importlib.import_module(where)
+    except CliError:
+        raise
+    except ModuleNotFoundError as err:
+        if err.name == where or where.startswith(f"{err.name}."):
+            raise CliError(f"{option}: no module named {where!r} (run from the folder that holds it, or give "
+                           "FILE.py:NAME)") from None
+        raise CliError(f"{option}: importing {where!r} failed: {type(err).__name__}: {err}") from None
+    except Exception as err:  # the user's module raised while importing: its error, in one line
+        raise CliError(f"{option}: importing {where!r} failed: {type(err).__name__}: {err}") from None
+
+
+def problem(text: str, params: dict[str, Any]) -> Any:
+    """``--problem``: a :class:`problems.Problem`, or a factory called with the ``--param`` values."""
+    import problems
+
+    obj = load("--problem", text)
+    if isinstance(obj, problems.Problem):
+        if params:
+            raise CliError(f"--param: {text} is a problem instance, not a factory; it takes no parameters")
+        return obj
+    if not callable(obj):
+        raise CliError(f"--problem {text} must be a problems.Problem or a function returning one; got "
+                       f"{type(obj).__name__}")
+    try:
+        out = obj(**params)
+    except problems.ParameterError:
+        raise
+    except TypeError as err:
+        raise CliError(f"--problem {text}: calling it with {sorted(params) or 'no parameters'} failed: {err}") from None
+    if not isinstance(out, problems.Problem):
+        raise CliError(f"--problem {text} must return a problems.Problem; it returned {type(out).__name__}")
+    return out
+
+
+def method(text: str, kwargs: dict[str, Any]) -> Any:
+    """``--method``: an :class:`xtrap.Method`, or a function called with the method options given."""
+    import xtrap
+
+    obj = load("--method", text)
+    if isinstance(obj, xtrap.Method):
+        other = sorted(set(kwargs) - set(_HYPER))
+        if other:
+            raise CliError(f"--method {text} is a method instance: only its hyper-parameters ({', '.join(_HYPER)}) can "
+                           f"be changed from the command line, not {', '.join(other)}")
+        return obj.replace(**kwargs) if kwargs else obj
+    if not callable(obj):
+        raise CliError(f"--method {text} must be an xtrap.Method or a function returning one; got {type(obj).__name__}")
+    try:
+        out = obj(**kwargs)
+    except TypeError as err:
+        raise CliError(f"--method {text}: calling it with {sorted(kwargs) or 'no options'} failed: {err}") from None
+    if not isinstance(out, xtrap.Method):
+        raise CliError(f"--method {text} must return an xtrap.Method; it returned {type(out).__name__}")
+    return out
+
+
+_HYPER = ("lr", "extrap_lr", "rho", "momentum", "batch", "workers")
+
+
+def bound(text: str, option: str = "--bound") -> Any:
+    """``--bound`` / ``--check``: a :class:`proofs.Bound` (e.g. from :func:`proofs.make_bound`)."""
+    import proofs
+
+    obj = load(option, text)
+    if not isinstance(obj, proofs.Bound):
+        raise CliError(f"{option} {text} must be a proofs.Bound (see proofs.make_bound); got {type(obj).__name__}")
+    return obj
