@@ -122,3 +122,39 @@ def test_misuse_is_one_line_and_exit_2(user_module, capsys, argv, message) -> No
     code, out, err = _cli(capsys, *argv)
     assert code == 2 and out == "" and err.count("\n") == 1, err
     assert message in err, err
+
+
+def test_sharpness_at_the_minima_matches_their_hessians_and_writes_the_density(user_module, capsys) -> None:
+    code, out, err = _cli(capsys, "sharpness", "--problem", "quadratic", "--param", "dim=6", "--param", "L=3.0",
+                          "--json", "--figure", "sd.png")
+    assert code == 0, err
+    (pt,) = json.loads(out)["points"]
+    assert pt["point"] == "global" and pt["estimated"] is True
+    assert abs(pt["lambda_max"] - 3.0) <= 1e-8 * 3.0 and pt["exact"]["lambda_max"] == pytest.approx(3.0, rel=1e-12)
+    lo, hi = pt["trace_ci"]
+    assert lo <= pt["exact"]["trace"] <= hi and (user_module / "sd.png").stat().st_size > 5_000
+    (user_module / "pt.txt").write_text("0.5, -0.5, 2.0")
+    code, out, _ = _cli(capsys, "sharpness", "--problem", "mine:bowl", "--param", "scale=2", "--at", "pt.txt", "--json")
+    assert code == 0 and json.loads(out)["points"][0]["lambda_max"] == pytest.approx(2.0, rel=1e-10)
+
+
+def test_problems_describes_an_instance_with_its_effective_constants(user_module, capsys) -> None:
+    code, out, _ = _cli(capsys, "problems", "two-basin", "--param", "sharp_curvature=40", "--json")
+    info = json.loads(out)
+    sharp = next(m for m in info["minima"] if m["label"] == "sharp")
+    assert code == 0 and info["sources"]["L"] == "exact" and info["constants"]["L"] >= sharp["lambda_max"]
+    assert 1.0 < sharp["lambda_max"] < 40.0  # the well's curvature before smoothing by the shifted copies is 40
+    code, out, _ = _cli(capsys, "problems", "mine:ESTIMATED")
+    assert code == 0 and "L = 1  (estimated)" in out and "lower bound on the true L" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["sharpness", "--problem", "two-basin", "--at", "middle"], "--at must be a minimum's label (sharp, flat)"),
+    (["sharpness", "--problem", "two-basin", "--at", "7"], "--at 7: the problem has 2 known minima"),
+    (["sharpness", "--problem", "quadratic", "--at", "pt3.txt"], "--at pt3.txt: the point must have 10 finite"),
+    (["problems", "--param", "dim=3"], "--param describes one instance: give the problem NAME too"),
+])
+def test_sharpness_and_problems_misuse_is_one_line(user_module, capsys, argv, message) -> None:
+    (user_module / "pt3.txt").write_text("1 2 3")
+    code, out, err = _cli(capsys, *argv)
+    assert code == 2 and out == "" and message in err, err

@@ -35,13 +35,20 @@ def _growth(sub: Any, diverged: np.ndarray, f_star: Any) -> tuple[int, list[str]
                "likely unstable (a larger horizon or a smaller diverge_radius would flag them diverged)"]
 
 
+def _basin_fractions(basin: np.ndarray, labels: list[str]) -> dict[str, float | None]:
+    """The fraction of non-diverged runs ending in each labelled minimum's basin (``None`` if none is left)."""
+    n = basin.size
+    return {lab: (float(np.mean(basin == j)) if n else None) for j, lab in enumerate(labels)}
+
+
 def summarize(result: Any) -> list[dict[str, Any]]:
     """Per grid point of ``result`` (an :class:`xtrap.Result`): final-record statistics.
 
     For each of ``loss``, ``grad_norm2``, ``dist`` (at the last record) and ``avg_grad_norm2``: the mean
     :math:`\\bar m` and standard error :math:`s/\\sqrt R` over the :math:`R` seeds that did not diverge
-    (``None`` when every seed diverged), plus ``diverged`` (count), ``runs`` and ``first_diverged_step``.
-    Diverged runs are never averaged in.
+    (``None`` when every seed diverged), plus ``diverged`` (count), ``runs`` and ``first_diverged_step``, and
+    for a problem with known minima ``basins``: the fraction of non-diverged runs ending in each minimum's
+    basin, by label (``problems.Problem.basin``). Diverged runs are never averaged in.
     """
     sweep = result.sweep_dims
     shape = tuple(len(result.coords[d]) for d in sweep)
@@ -60,6 +67,9 @@ def summarize(result: Any) -> list[dict[str, Any]]:
         steps = sub["diverged_step"][div]
         entry["first_diverged_step"] = int(steps.min()) if steps.size else None
         entry["grew"], notes = _growth(sub, div, result.attrs.get("constants", {}).get("f_star"))
+        labels = result.attrs.get("minima") or []
+        if labels and "basin" in sub.data:
+            entry["basins"] = _basin_fractions(np.asarray(sub["basin"]).reshape(-1)[~div.reshape(-1)], labels)
         for name in ("loss", "grad_norm2", "dist", "avg_grad_norm2"):
             if entry[f"{name}_mean"] is None:
                 notes.append(f"{name}_mean is null: every run diverged")

@@ -15,7 +15,12 @@ from ._args import CliError
 def add_parsers(sub: Any) -> None:
     pr = sub.add_parser("problems", help="list problems with their parameters and defaults",
                         description="The problem families, what each parameter means and its default. Give them to "
-                                    "`xtrap run --problem NAME --param KEY=VALUE`.")
+                                    "`xtrap run --problem NAME --param KEY=VALUE`. With a NAME (a family or a "
+                                    "user's MODULE:NAME) and --param values: the instance's effective constants, "
+                                    "where each comes from, and its minima with their sharpness.")
+    pr.add_argument("name", nargs="?", default=None, help="one family (or MODULE:NAME) to build and describe")
+    pr.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                    help="a parameter of the instance to describe (repeatable)")
     pr.add_argument("--json", action="store_true", help="print one strict JSON object")
     pr.set_defaults(handler=problems_command)
     me = sub.add_parser("methods", help="list methods with their options and defaults",
@@ -59,9 +64,53 @@ def _print(items: list[dict[str, Any]], field: str, as_json: bool) -> int:
     return 0
 
 
+def instance_summary(p: Any) -> dict[str, Any]:
+    """The effective constants of a problem instance, their sources, and its minima (label, value, lambda_max)."""
+    import numpy as np
+
+    return {"name": p.name, "constants": p.constants, "sources": p.sources, "notes": list(p.notes),
+            "minima": [{"label": m.label, "value": float(m.value), "lambda_max": m.sharpness,
+                        "lambda_min": float(np.linalg.eigvalsh(np.asarray(m.hessian))[0])} for m in p.minima]}
+
+
+def _instance(args: argparse.Namespace) -> int:
+    import problems
+
+    from . import _args, _load
+
+    params = _args.params(args.param)
+    p = _load.problem(args.name, params) if _load.is_reference(args.name) else problems.make(args.name, **params)
+    info = instance_summary(p)
+    if args.json:
+        from analysis import json_safe
+
+        print(json.dumps(json_safe(info), allow_nan=False))
+        return 0
+    c, src = info["constants"], info["sources"]
+
+    def num(v: Any) -> str:
+        return "none" if v is None else f"{v:.6g}"
+    print(f"{p.name}: dim={c['dim']} n={c['n']}")
+    for k in ("L", "mu", "f_star", "sigma2"):
+        print(f"    {k} = {num(c[k])}  ({src.get(k, 'exact') if c[k] is not None else 'none known'})")
+    print(f"    minima ({src.get('minima', 'exact')}): {len(info['minima'])}")
+    for m in info["minima"][:12]:
+        print(f"        {m['label']}: f = {m['value']:.6g}, lambda_max = {m['lambda_max']:.6g}, "
+              f"lambda_min = {m['lambda_min']:.6g}")
+    if len(info["minima"]) > 12:
+        print(f"        ... and {len(info['minima']) - 12} more (--json lists all)")
+    for note in info["notes"]:
+        print(f"    note: {note}")
+    return 0
+
+
 def problems_command(args: argparse.Namespace) -> int:
     import problems
 
+    if args.name is not None:
+        return _instance(args)
+    if args.param:
+        raise CliError("--param describes one instance: give the problem NAME too (xtrap problems NAME --param ...)")
     items = []
     for n in problems.names():
         items.append({"name": n, "description": plain(problems.describe(n)), "parameters": problems.parameters(n),

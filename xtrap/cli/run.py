@@ -150,6 +150,9 @@ def _print_table(problem: Any, result: Any, points: list[dict[str, Any]], args: 
         print("  ".join(cells))
         for note in pt.get("notes", []):
             print(f"{'':>18}  note: {note}")
+        if pt.get("basins"):
+            shares = ", ".join(f"{k} {'-' if v is None else format(v, '.2f')}" for k, v in pt["basins"].items())
+            print(f"{'':>18}  basins (fraction of runs): {shares}")
         rate = pt.get("rate")
         if rate:
             print(f"{'':>18}  rate of {rate['quantity']}: " + (rate["error"] if "error" in rate else
