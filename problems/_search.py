@@ -72,15 +72,20 @@ def _local_minima(fg: Callable, hess: Callable, starts: Sequence[np.ndarray], gt
                        options=dict(maxiter=10_000, ftol=1e-15, gtol=1e-12))
         x = newton_polish(res.x, fg, hess)
         f, g = fg(x)
-        ev = np.linalg.eigvalsh(0.5 * (hess(x) + hess(x).T)) if np.all(np.isfinite(x)) else np.array([np.nan])
+        h = hess(x) if np.all(np.isfinite(x)) else None
+        ev = np.linalg.eigvalsh(0.5 * (h + h.T)) if h is not None else np.array([np.nan])
         if not (np.all(np.isfinite(x)) and ev[0] > 1e-10 * max(1.0, ev[-1])
                 and np.linalg.norm(g) <= gtol * (1 + abs(f))):
             rejected += 1
             continue
         if all(np.linalg.norm(x - z) > same * (1 + np.linalg.norm(z)) for z in found):
             found.append(x)
-    found.sort(key=lambda z: np.linalg.eigvalsh(0.5 * (hess(z) + hess(z).T))[-1])
+    found.sort(key=lambda z: _top(hess(z)))
     return found, rejected
+
+
+def _top(h: np.ndarray) -> float:
+    return float(np.linalg.eigvalsh(0.5 * (h + h.T))[-1])
 
 
 def sharpness_labels(k: int, sharpness: Sequence[float] | None = None, ratio: float | None = None) -> list[str]:
@@ -104,7 +109,8 @@ def largest_curvature(hess: Callable | None, hvp: Callable, x: np.ndarray) -> fl
     ARPACK's implicitly restarted Lanczos on ``v -> hvp(x, v)`` (largest magnitude, ``tol=1e-10``).
     """
     if hess is not None:
-        ev = np.linalg.eigvalsh(0.5 * (hess(x) + hess(x).T))
+        h = hess(x)
+        ev = np.linalg.eigvalsh(0.5 * (h + h.T))
         return float(max(abs(ev[0]), abs(ev[-1])))
     from scipy.sparse.linalg import LinearOperator, eigsh
 

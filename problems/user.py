@@ -16,7 +16,8 @@ and :attr:`~problems.Problem.notes` say so (reports and JSON carry both):
   distinct strict local minima kept (:func:`problems._search.local_minima`), each with its dense Hessian and
   a label by sharpness: flattest ``"flat"``, sharpest ``"sharp"`` (``"mid1"``... between) when the sharpest
   :math:`\\lambda_{\\max}` is at least ``sharp_ratio`` times the flattest's, else ``"min1"``, ``"min2"``...; one
-  alone is ``"global"``;
+  alone is ``"min1"`` (the only one found, not known to be global). Only strict local minima are kept: the
+  non-isolated minima of an over-parameterized network (flat directions) are not, so give ``minima=()`` there;
 * **f_star**: the smallest value found (an *upper* bound on :math:`\\inf f`);
 * **L**: :math:`\\max|\\lambda(\\nabla^2 f)|` over the region a run crosses: ``x0``, the minima and
   ``region_points`` points on the segments between them, perturbed by ``0.1 * spread`` — a *lower* bound on
@@ -89,7 +90,8 @@ class UserFiniteSum(FiniteSum):
 
     Attributes (beyond :class:`~problems.Problem`):
         data: the samples, a pytree whose leaves share the leading axis ``n`` (pytree data: another data set of
-            the same shapes reuses the compiled run).
+            the same shapes reuses the compiled run; build it with :func:`from_samples`, since
+            ``dataclasses.replace(p, data=...)`` would keep constants estimated on the old data).
         loss_i: ``(x_flat, sample) -> scalar`` (static).
         unravel, provenance, estimates: as for :class:`UserProblem`.
     """
@@ -158,7 +160,7 @@ def from_function(f: Callable[[Any], Any], x0: Any, *, noise: float = 0.0, L: fl
     >>> import jax.numpy as jnp
     >>> p = from_function(lambda x: jnp.sum(x ** 2) + 0.1 * jnp.sum(x ** 4), jnp.ones(3), noise=0.0)
     >>> [m.label for m in p.minima], round(float(p.f_star), 12), p.sources["f_star"]
-    (['global'], 0.0, 'estimated')
+    (['min1'], 0.0, 'estimated')
     """
     _check_given(L=L, mu=mu, f_star=f_star)
     flat0, unravel = _flatten("x0", x0)
@@ -253,12 +255,47 @@ class Unravel:
         return jax.tree_util.tree_unflatten(self.treedef, [p.reshape(s) for p, s in zip(parts, self.shapes)])
 
 
+def function_identity(fn: Any, _depth: int = 0) -> str:
+    """A text that is the same for the same function in another process and differs when its code or the values
+    it reads differ: qualified name, bytecode, constants, defaults, closure values and the plain values (numbers,
+    strings, arrays; functions recursively) of the globals it names (for resume fingerprints)."""
+    import hashlib
+    import types
+
+    def value(v: Any) -> str:
+        if isinstance(v, types.ModuleType):
+            return f"module {v.__name__}"
+        if callable(v):
+            return function_identity(v, _depth + 1) if _depth < 4 else getattr(v, "__qualname__", repr(type(v)))
+        if hasattr(v, "shape") and hasattr(v, "dtype"):
+            return f"{v.dtype}{tuple(v.shape)}:{hashlib.sha256(np.ascontiguousarray(v).tobytes()).hexdigest()}"
+        return repr(v)
+
+    parts = [getattr(fn, "__module__", "") or "", getattr(fn, "__qualname__", type(fn).__qualname__)]
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        parts += [code.co_code.hex(), repr(code.co_consts), repr(getattr(fn, "__defaults__", None))]
+        for cell in getattr(fn, "__closure__", None) or ():
+            try:
+                parts.append(value(cell.cell_contents))
+            except ValueError:  # an empty cell
+                continue
+        scope = getattr(fn, "__globals__", {})
+        parts += [f"{n}={value(scope[n])}" for n in code.co_names if n in scope]
+    else:
+        parts.append(repr(fn))
+    return f"{parts[1]}:{hashlib.sha256(chr(0).join(parts).encode()).hexdigest()[:16]}"
+
+
 @dataclasses.dataclass(frozen=True)
 class _OnFlat:
     """The user's function of a pytree as a function of the flat vector (first argument), compared by value."""
 
     fn: Callable[..., Any]
     unravel: Unravel
+
+    def __repr__(self) -> str:  # stable across processes (resume fingerprints), unlike <function at 0x...>
+        return f"_OnFlat({function_identity(self.fn)}, {self.unravel!r})"
 
     def __call__(self, x: Array, *rest: Any) -> Array:
         return jnp.asarray(self.fn(self.unravel(x), *rest))
@@ -387,11 +424,26 @@ class _Estimator:
                                      "minima=[...], minima=() for none known, or more starts")
             self.found_from = (f"{len(points)} found by L-BFGS + Newton from {len(starts)} starts (x0 and "
                                f"{len(starts) - 1} perturbations of scale {self.spread:g}; {rejected} rejected)")
-        points.sort(key=lambda z: np.linalg.eigvalsh(self.dense_hess(z))[-1])  # flattest first
-        lam = [float(np.linalg.eigvalsh(self.dense_hess(z))[-1]) for z in points]
-        labels = sharpness_labels(len(points), lam, self.sharp_ratio)
-        return tuple(Minimum(x=jnp.asarray(z), hessian=jnp.asarray(self.dense_hess(z)),
-                             value=np.float64(self.fg(z)[0]), label=lab) for z, lab in zip(points, labels))
+        hessians = [self.dense_hess(z) for z in points]
+        if given is not None:
+            self._check_given(points, hessians)  # in the user's order, so minima[j] names the one given
+        lam = [float(np.linalg.eigvalsh(h)[-1]) for h in hessians]
+        order = np.argsort(lam, kind="stable")  # flattest first
+        points, hessians, lam = [points[i] for i in order], [hessians[i] for i in order], [lam[i] for i in order]
+        labels = sharpness_labels(len(points), lam, self.sharp_ratio) if len(points) > 1 else ["min1"]
+        return tuple(Minimum(x=jnp.asarray(z), hessian=jnp.asarray(h), value=np.float64(self.fg(z)[0]), label=lab)
+                     for z, h, lab in zip(points, hessians, labels))
+
+    def _check_given(self, points: list[np.ndarray], hessians: list[np.ndarray]) -> None:
+        """A given minimum must be one: its gradient vanishes (to 1e-6 (1 + |f|)) and its Hessian is PSD."""
+        for j, (z, h) in enumerate(zip(points, hessians)):
+            f, g = self.fg(z)
+            ev = np.linalg.eigvalsh(h)
+            if not np.linalg.norm(g) <= 1e-6 * (1 + abs(f)):
+                raise ParameterError(f"minima[{j}] is not a stationary point: ||grad f|| = {np.linalg.norm(g):.3g} > "
+                                     f"1e-6 (1 + |f|) there; give the minimizers (or minima=None to search)")
+            if not ev[0] >= -1e-8 * max(1.0, abs(ev[-1])):
+                raise ParameterError(f"minima[{j}] is a saddle, not a minimum: the Hessian has eigenvalue {ev[0]:.3g}")
 
     def region(self, found: tuple[Minimum, ...]) -> list[np.ndarray]:
         """x0, the minima, and ``region_points`` points on the segments from x0 to them (perturbed)."""
@@ -424,6 +476,9 @@ class _Estimator:
             notes.append(f"L: largest |Hessian eigenvalue| ({how}) at {len(pts)} points of the region (x0, the minima,"
                          " points between): a lower bound on the true L")
         if mu is not None:
+            if L is None and not float(mu) <= L_val:
+                raise ParameterError(f"mu={float(mu):g} is above the estimated L={L_val:.6g} (a lower bound on the true "
+                                     "L): give L as well")
             mu_val, sources["mu"] = check_real("mu", mu, lo=0.0, hi=L_val), "given"
         else:
             mu_val, sources["mu"] = math.nan, "unknown"

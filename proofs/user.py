@@ -40,8 +40,9 @@ def _expr(text: Any, what: str) -> sp.Expr:
         try:
             e = sp.sympify(text, locals=names)
         except (sp.SympifyError, SyntaxError, TypeError, AttributeError) as err:
+            why = " ".join(str(err).split())[:120]
             raise ValueError(f"{what} must be an expression in the bound's symbols; could not parse {text!r} "
-                             f"({err})") from None
+                             f"({type(err).__name__}: {why})") from None
     else:
         try:
             e = sp.sympify(text)
@@ -95,6 +96,12 @@ def make_bound(name: str, expr: Any, *, measures: str, relation: str = "<=",
         raise ValueError(f"name must be a non-empty string; got {name!r}")
     if measures not in _QUANTITIES:
         raise ValueError(f"measures must be one of {', '.join(_QUANTITIES)}; got {measures!r}")
+    for arg, value in (("directions", directions), ("bases", bases), ("references", references)):
+        if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"{arg} must be a tuple of names, e.g. ('local',); got {value!r}")
+    if not isinstance(conditions, Mapping) and not all(isinstance(c, Condition) for c in conditions):
+        raise ValueError("conditions must be a mapping {name: 'lhs REL rhs'} or a sequence of proofs.Condition; got "
+                         f"{conditions!r}")
     items = conditions.items() if isinstance(conditions, Mapping) else ((c.name, c) for c in conditions)
     conds = tuple(_condition(str(k), v) for k, v in items)
     scope = RunScope(kind="run", measures=measures, directions=tuple(directions), bases=tuple(bases), batch=batch,

@@ -158,3 +158,36 @@ def test_sharpness_and_problems_misuse_is_one_line(user_module, capsys, argv, me
     (user_module / "pt3.txt").write_text("1 2 3")
     code, out, err = _cli(capsys, *argv)
     assert code == 2 and out == "" and message in err, err
+
+
+def test_a_file_named_twice_is_loaded_once_and_a_failing_factory_is_one_line(user_module, capsys) -> None:
+    (user_module / "rules.py").write_text(textwrap.dedent('''
+        import dataclasses, typing
+        import jax.numpy as jnp, problems, xtrap
+
+        @xtrap.register_direction("test-file-rule")
+        def rule(x, state, grads, noise, hyper):
+            return -hyper.gamma * state.buf
+
+        @dataclasses.dataclass
+        class Options:
+            registry: typing.ClassVar[dict] = {}
+
+        PROBLEM = problems.make("quadratic", dim=3)
+
+        def method(lr=0.1, **kw):
+            return xtrap.method("test-file-rule", lr=lr, momentum=0.5, **kw)
+
+        def failing(**kw):
+            raise ValueError("no data here")
+    '''))
+    code, out, err = _cli(capsys, "run", "--problem", "rules.py:PROBLEM", "--method", "rules.py:method", "--steps",
+                          "10", "--seeds", "2", "--json", "--out", "r.npz")
+    assert code == 0, err
+    assert json.loads(out)["config"]["direction"] == "test-file-rule" and (user_module / "r.npz").is_file()
+    code, out, err = _cli(capsys, "check", "--bound", "mine:MY_SGD", "--problem", "rules.py:failing")
+    assert code == 2 and "--problem rules.py:failing: calling it with no parameters failed: ValueError: no data " \
+                          "here" in err and err.count("\n") == 1
+    code, _, err = _cli(capsys, "check", "--bound", "C2", "--problem", "quadratic", "--method", "sgd", "--steps", "20",
+                        "--seeds", "40", "--out", "c.npz")
+    assert code == 0 and (user_module / "c.npz").is_file(), err

@@ -135,3 +135,15 @@ def test_analysis_refuses_catalog_bounds_for_a_user_rule_and_names_it() -> None:
     r = xtrap.run(p, xtrap.method("test-momentum-lookahead", lr=0.1, momentum=0.5), steps=20, seeds=40)
     with pytest.raises(proofs.AssumptionError, match="test-momentum-lookahead \\(a user-defined direction rule\\)"):
         check(r, proofs.catalog()["C2"].bound)
+
+
+def test_registering_the_same_rule_again_is_harmless_and_flags_are_part_of_a_rule() -> None:
+    def again(x, state, grads, noise, hyper):
+        return -hyper.gamma * state.buf
+    xtrap.register_direction("test-again", again)
+    xtrap.register_direction("test-again", again)  # a notebook cell run twice
+    with pytest.raises(problems.ParameterError, match="already registered"):
+        xtrap.register_direction("test-again", again, noise="ball")  # same code, other flags: another rule
+    with pytest.raises(problems.ParameterError, match="uses grads, which is None unless registered with "
+                                                      "extrap_batch=True"):
+        xtrap.register_direction("test-no-flag", lambda x, s, grads, z, h: -h.gamma * grads)

@@ -55,3 +55,12 @@ def test_names_sympy_keeps_for_itself_are_the_users_symbols_and_all_are_positive
 def test_a_malformed_user_bound_is_refused_naming_the_part(kwargs, match) -> None:
     with pytest.raises(ValueError, match=match):
         proofs.make_bound("bad", **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(conditions=["eta <= 1/L"]), "conditions must be a mapping"),
+    (dict(directions="local"), r"directions must be a tuple of names, e.g. \('local',\)"),
+])
+def test_sequence_arguments_are_not_strings(kwargs, match) -> None:
+    with pytest.raises(ValueError, match=match):
+        proofs.make_bound("bad", "Delta", measures="loss_gap", **kwargs)

@@ -127,17 +127,29 @@ def register_direction(name: str, fn: Rule | None = None, *, extrap_batch: bool 
         raise ParameterError(f"direction rule {name!r} must be a function (x, state, grads, noise, hyper) -> delta; "
                              f"got {type(fn).__name__}")
     old = _RULES.get(name)
-    if old is not None and old.fn is not fn:
-        if old.builtin:
-            raise ParameterError(f"direction {name!r} is built in and cannot be replaced; pick another name")
-        if not replace:
-            raise ParameterError(f"direction {name!r} is already registered (to {old.fn!r}); pick another name or "
-                                 "pass replace=True")
     rule = DirectionRule(name, fn, bool(extrap_batch), noise, str(doc), _builtin)
+    if old is not None and old.builtin and not _builtin:
+        raise ParameterError(f"direction {name!r} is built in and cannot be replaced; pick another name")
+    if old is not None and not replace and not _same_rule(old, rule):
+        raise ParameterError(f"direction {name!r} is already registered (to {old.fn!r}, extrap_batch="
+                             f"{old.extrap_batch}, noise={old.noise!r}); pick another name or pass replace=True")
     if not _builtin:
         _trial(rule)
+    if old is not None and _same_rule(old, rule) and not replace:
+        return fn  # the same rule again (a notebook cell run twice): nothing changes
     _RULES[name] = rule  # a Config holds its rule, so a replaced rule compiles anew (no stale compiled run)
     return fn
+
+
+def _same_rule(a: DirectionRule, b: DirectionRule) -> bool:
+    """The same flags and the same code (identical function, or one of the same name, bytecode and captures)."""
+    if (a.extrap_batch, a.noise) != (b.extrap_batch, b.noise):
+        return False
+    if a.fn is b.fn:
+        return True
+    from problems.user import function_identity
+
+    return function_identity(a.fn) == function_identity(b.fn)
 
 
 class _TrialState(NamedTuple):  # the fields of xtrap.State (framework imports this module, not the reverse)
@@ -160,6 +172,11 @@ def _trial(rule: DirectionRule) -> None:
         out = jax.eval_shape(rule.fn, x, state, per if rule.extrap_batch else None, per if rule.noise else None,
                              hyper)
     except TypeError as err:
+        if "NoneType" in str(err):
+            which = "grads" if not rule.extrap_batch else "noise"
+            flag = "extrap_batch=True" if which == "grads" else "a noise law (noise='gaussian', ...)"
+            raise ParameterError(f"direction rule {rule.name!r} uses {which}, which is None unless registered with "
+                                 f"{flag} ({err})") from None
         raise ParameterError(f"direction rule {rule.name!r} must accept (x, state, grads, noise, hyper): {err}") from None
     except Exception as err:  # the rule's own code failed to trace: one line, with the cause
         raise ParameterError(f"direction rule {rule.name!r} failed on a trial input (x of shape ({d},), {k} workers): "

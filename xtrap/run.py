@@ -218,7 +218,8 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
                 minima=[m.label for m in problem.minima],
                 hyper=scalar_view(hyper),
                 config=_config_view(method.config), sweep_dims=list(axes), chunk=chunk,
-                fingerprint=fingerprint(prob, flat, method.config, seed_keys, start, radius, steps, record_every,
+                fingerprint=fingerprint(prob, flat, method.config, _rule_identity(method.config), seed_keys, start,
+                                        radius, steps, record_every,
                                         iterates, chunk))
     out_arrays: dict[str, np.ndarray] = {}
     done = np.zeros(total, dtype=bool)
@@ -253,6 +254,15 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
     if out is not None:
         result.save(out)
     return result
+
+
+def _rule_identity(config: Config) -> str:
+    """The direction rule as the fingerprint sees it: its name, flags and code (a rule replaced under the same
+    name, or edited between sessions, is another run)."""
+    from problems.user import function_identity
+
+    r = config.rule
+    return f"{r.name}|{r.extrap_batch}|{r.noise}|{function_identity(r.fn)}"
 
 
 def _notes(problem: Problem) -> list[str]:

@@ -42,7 +42,7 @@ import proofs
 from problems import ParameterError, check_int
 
 from .budget import Budget
-from .runs import RunInfo, estimated_symbols, pooled, resolve_scope, run_parameters
+from .runs import RunInfo, estimated_inputs, pooled, resolve_scope, run_parameters
 from .tails import check_median, lyapunov_exponent, median_interval
 from .verdicts import RELATIONS, CheckResult, as_samples, finite, labels_of, ratio_of
 
@@ -320,7 +320,7 @@ def check(result: Any, bound: proofs.Bound, params: Mapping[str, Any] | None = N
             **lab, measured=None, se=None, n=0, bound=value, ratio=None, relation=used.relation, verdict="fail",
             witness=witness, diverged=n_div, parameters=values,
             detail=prefix + f"all {n_div} runs diverged (first at step {int(np.min(result['diverged_step']))})"),
-            estimated_symbols(info, used.parameters))
+            estimated_inputs(info, used.parameters, wanted))
     exact = (not info.noise) if deterministic is None else bool(deterministic)
     extra = prefix + f"{wanted}{where}" + (f"; {n_div} diverged runs excluded" if n_div else "")
     ok = samples[~div]
@@ -333,11 +333,11 @@ def check(result: Any, bound: proofs.Bound, params: Mapping[str, Any] | None = N
             relation=used.relation, verdict="inconclusive", witness=witness, diverged=n_div, parameters=values,
             detail=f"{extra}: mean {mean:.6g}{spread} of {ok.size} random runs vs bound {value:.6g}; undecided: at "
                    f"least {min_seeds} non-diverged runs are needed before the {z:g}-SE rule decides (the standard "
-                   "error of fewer is itself too uncertain)"), estimated_symbols(info, used.parameters))
+                   "error of fewer is itself too uncertain)"), estimated_inputs(info, used.parameters, wanted))
     res = check_samples(ok, value, used.relation, deterministic=exact, z=z, witness=witness,
                         witness_tol=witness_tol, skew=skew and not exact, **lab)
     res = dataclasses.replace(res, diverged=n_div, detail=f"{extra}: {res.detail}", parameters=values)
-    return _for_estimates(res, estimated_symbols(info, used.parameters))
+    return _for_estimates(res, estimated_inputs(info, used.parameters, wanted))
 
 
 def _for_estimates(res: CheckResult, estimated: list[str]) -> CheckResult:

@@ -213,6 +213,19 @@ def run_parameters(info: RunInfo) -> dict[str, float]:
 _RESTS_ON = {"L": "L", "mu": "mu", "sigma2": "sigma2", "Delta": "f_star", "D0": "minima"}  # symbol -> constant
 
 
+_MEASURED_RESTS_ON = {"loss_gap": "f_star", "avg_loss_gap": "f_star", "dist": "minima", "dist2": "minima"}
+
+
+def estimated_inputs(info: RunInfo, names: Any, measures: str | None) -> list[str]:
+    """:func:`estimated_symbols`, plus the measured quantity itself when it rests on an estimated constant: the gap
+    :math:`f(x_T)-f^\\star` on ``f_star``, the distance :math:`\\|x_T-x^\\star\\|` on the minima."""
+    out = estimated_symbols(info, names)
+    const = _MEASURED_RESTS_ON.get(measures or "")
+    if const is not None and info.sources.get(const, "exact") == "estimated":
+        out.append(f"the measured {measures} (from the estimated {const})")
+    return out
+
+
 def estimated_symbols(info: RunInfo, names: Any) -> list[str]:
     """The bound symbols among ``names`` whose value rests on an estimated constant of the problem, in words.
 
@@ -330,4 +343,4 @@ def pooled(info: RunInfo, params: dict[str, float]) -> tuple[dict[str, float], s
     return params, None
 
 
-__all__ = ["RunInfo", "estimated_symbols", "noise_moment", "pooled", "resolve_scope", "run_parameters"]
+__all__ = ["RunInfo", "estimated_inputs", "estimated_symbols", "noise_moment", "pooled", "resolve_scope", "run_parameters"]

@@ -84,7 +84,9 @@ def horizon_series(result: Any, bound: proofs.Bound, params: Mapping[str, Any] |
     steps = np.asarray(result.coords["record"])
     div = np.asarray(result["diverged"], dtype=bool).reshape(-1)
     f_star = result.attrs.get("constants", {}).get("f_star")
-    shift = float(f_star) if q in ("loss_gap", "avg_loss_gap") and f_star is not None else 0.0
+    if q in ("loss_gap", "avg_loss_gap") and (f_star is None or not math.isfinite(float(f_star))):
+        raise ParameterError(f"quantity {q!r} needs a finite f_star in result.attrs['constants']; got {f_star!r}")
+    shift = float(f_star) if q in ("loss_gap", "avg_loss_gap") else 0.0
     if q in _AVERAGE:
         if not np.array_equal(steps, np.arange(steps.size)):
             raise ParameterError(f"{q} against the horizon needs every step recorded (record_every=1); this run "

@@ -37,19 +37,31 @@ def load(option: str, text: str) -> Any:
     return obj
 
 
+_FILES: dict[Path, Any] = {}  # FILE.py loaded once per process, however many options name it
+
+
 def _module(option: str, where: str) -> Any:
     path = Path(where)
     try:
         if where.endswith(".py"):
             if not path.is_file():
                 raise CliError(f"{option}: no such file {where!r}")
-            spec = importlib.util.spec_from_file_location(f"_xtrap_user_{abs(hash(path.resolve()))}", path)
+            key = path.resolve()
+            if key in _FILES:
+                return _FILES[key]
+            name = f"_xtrap_user_{path.stem}_{abs(hash(key))}"
+            spec = importlib.util.spec_from_file_location(name, path)
             module = importlib.util.module_from_spec(spec)
-            sys.path.insert(0, str(path.resolve().parent))
+            sys.modules[name] = module  # as an import does (dataclasses and pickling look the module up)
+            sys.path.insert(0, str(key.parent))
             try:
                 spec.loader.exec_module(module)
+            except BaseException:
+                sys.modules.pop(name, None)
+                raise
             finally:
                 sys.path.pop(0)
+            _FILES[key] = module
             return module
         if os.getcwd() not in sys.path:
             sys.path.insert(0, os.getcwd())
@@ -81,8 +93,9 @@ def problem(text: str, params: dict[str, Any]) -> Any:
         out = obj(**params)
     except problems.ParameterError:
         raise
-    except TypeError as err:
-        raise CliError(f"--problem {text}: calling it with {sorted(params) or 'no parameters'} failed: {err}") from None
+    except Exception as err:  # the user's factory failed: its error, in one line
+        raise CliError(f"--problem {text}: calling it with {sorted(params) or 'no parameters'} failed: "
+                       f"{type(err).__name__}: {err}") from None
     if not isinstance(out, problems.Problem):
         raise CliError(f"--problem {text} must return a problems.Problem; it returned {type(out).__name__}")
     return out
@@ -90,6 +103,7 @@ def problem(text: str, params: dict[str, Any]) -> Any:
 
 def method(text: str, kwargs: dict[str, Any]) -> Any:
     """``--method``: an :class:`xtrap.Method`, or a function called with the method options given."""
+    import problems
     import xtrap
 
     obj = load("--method", text)
@@ -103,8 +117,11 @@ def method(text: str, kwargs: dict[str, Any]) -> Any:
         raise CliError(f"--method {text} must be an xtrap.Method or a function returning one; got {type(obj).__name__}")
     try:
         out = obj(**kwargs)
-    except TypeError as err:
-        raise CliError(f"--method {text}: calling it with {sorted(kwargs) or 'no options'} failed: {err}") from None
+    except problems.ParameterError:
+        raise
+    except Exception as err:  # the user's function failed: its error, in one line
+        raise CliError(f"--method {text}: calling it with {sorted(kwargs) or 'no options'} failed: "
+                       f"{type(err).__name__}: {err}") from None
     if not isinstance(out, xtrap.Method):
         raise CliError(f"--method {text} must return an xtrap.Method; it returned {type(out).__name__}")
     return out

@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from . import _args, _runs
-from ._args import CliError, Once
+from ._args import CliError, Once, Terminated
 from ._paths import output_file
 
 
@@ -52,8 +52,17 @@ def command(args: argparse.Namespace) -> int:
         raise CliError(f"--figure must end in .png or .svg; got {args.figure!r}")
     averaged = bound.scope.measures.startswith("avg_")
     record_every = args.record_every or (1 if figure is not None and averaged else None)
-    result = xtrap.run(problem, method, steps=args.steps, seeds=args.seeds, seed=args.seed, dtype=args.dtype,
-                       x0=args.x0, record_every=record_every, progress=_runs.progress(args))
+    if args.resume and args.out is None:
+        raise CliError("--resume needs --out FILE, the interrupted run to continue")
+    out = None if args.out is None else str(output_file("--out", args.out, force=args.force, resume=args.resume))
+    try:
+        result = xtrap.run(problem, method, steps=args.steps, seeds=args.seeds, seed=args.seed, dtype=args.dtype,
+                           x0=args.x0, record_every=record_every, progress=_runs.progress(args), out=out,
+                           resume=args.resume)
+    except (KeyboardInterrupt, Terminated) as err:
+        from .run import Interrupted
+
+        raise Interrupted(out, "SIGTERM" if isinstance(err, Terminated) else "SIGINT") from None
     checked = check_each(result, bound, params)
     points = [dict(point) for point, _ in checked]
     if args.fit_rate:
@@ -134,6 +143,8 @@ def _figure(result: Any, bound: Any, params: dict[str, Any], path: Any) -> None:
 
     from analysis.checks import horizon_series
     from analysis.output import save_figure
+    from problems import ParameterError
+    from proofs import AssumptionError
 
     dims = result.sweep_dims
     shape = tuple(len(result.coords[d]) for d in dims)
@@ -145,8 +156,8 @@ def _figure(result: Any, bound: Any, params: dict[str, Any], path: Any) -> None:
         label = ", ".join(f"{d}={result.coords[d][i]:g}" for d, i in zip(dims, idx)) or "run"
         try:
             s = horizon_series(sub, bound, params)
-        except Exception as err:  # noqa: BLE001  a point the bound refuses: left out, said in the legend
-            ax.plot([], [], " ", label=f"{label}: not shown ({type(err).__name__})")
+        except (ParameterError, AssumptionError) as err:  # a point the bound refuses: left out, said in the legend
+            ax.plot([], [], " ", label=f"{label}: not shown ({' '.join(str(err).split())[:60]})")
             continue
         colour = f"C{j % 10}"
         ax.plot(s.steps, s.mean, color=colour, label=f"{label}: measured")
