@@ -6,6 +6,7 @@ Select with HYPOTHESIS_PROFILE=thorough; the default is "ci".
 import os
 
 import jax
+import pytest
 from hypothesis import HealthCheck, settings
 
 jax.config.update("jax_enable_x64", True)
@@ -18,6 +19,17 @@ settings.register_profile("ci", settings.get_profile("xtrap-ci"), max_examples=1
 settings.register_profile("thorough", settings.get_profile("xtrap-thorough"), max_examples=200,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_compiled_programs():
+    """Drop JAX's compiled programs after each test module: one process compiles well over a thousand of them in
+    the suite, and XLA's CPU compiler crashed (segmentation fault) late in a run that kept them all."""
+    yield
+    import importlib
+
+    importlib.import_module("xtrap.run")._compiled.cache_clear()
+    jax.clear_caches()
 
 # When a hypothesis test fails, its pytest plugin imports libcst to write a patch with the failing
 # example; importing libcst emits "mypy_extensions.TypedDict is deprecated" (a DeprecationWarning
