@@ -6,8 +6,7 @@ test of :math:`N` examples, each example may fail a *true* claim with probabilit
 (default :math:`10^{-6}`, or ``pytest --xtrap-alpha``). Deterministic runs (exact gradients, no injected
 noise) are compared to round-off instead. A failure raises :class:`ClaimFailed` whose message gives the
 theorem, the parameters it was evaluated at, measured ± SE, the bound, and the call that reproduces the run.
-The assertions (one claim kind each) are listed in :mod:`xtrap.testing` and docs/testing.md.
-"""
+The assertions (one claim kind each) are listed in :mod:`xtrap.testing` and docs/testing.md."""
 
 from __future__ import annotations
 
@@ -25,13 +24,12 @@ from ..methods import Method
 from ..result import Result
 from .plugin import STATE as _STATE  # the plugin's --xtrap-alpha sets the session's alpha
 
-PILOT_SEEDS = 32
-MAX_SEEDS = 4096
+PILOT_SEEDS, MAX_SEEDS = 32, 4096  # pilot runs for seeds=None; the most seeds it picks
+_NOISE_LAWS = ("gaussian", "ball", "sphere")
 
 
 class ClaimFailed(AssertionError):
     """A claim about runs was contradicted; ``check`` holds the :class:`~analysis.checks.CheckResult` (if any)."""
-
     def __init__(self, message: str, check: CheckResult | None = None) -> None:
         super().__init__(message)
         self.check = check
@@ -116,9 +114,8 @@ def _message(what: str, res: CheckResult, b: Budget, z: float | None, result: Re
 
 
 def _stochastic(result: Result) -> bool:
-    cfg = result.attrs.get("config", {})
-    return not cfg.get("exact", False) or cfg.get("noise") is not None or cfg.get("direction") in ("gaussian", "ball",
-                                                                                                   "sphere")
+    cfg = result.attrs.get("config", {})  # random: stochastic gradients, or a rule that injects noise
+    return not cfg.get("exact", False) or cfg.get("noise") is not None or cfg.get("direction") in _NOISE_LAWS
 
 
 def assert_obeys(result_or_method_and_problem: Any, bound: Any, *, quantity: str | None = None,
@@ -154,11 +151,9 @@ def assert_obeys(result_or_method_and_problem: Any, bound: Any, *, quantity: str
         record: which recorded step a trace bound is checked at (its horizon :math:`T`).
         params: values of bound symbols the run does not determine (never ones it does).
         detect, power: the violation to detect and the probability of detecting it (``seeds=None``).
-        allow_estimated: accept a bound evaluated at estimated constants (a problem from
-            :func:`problems.from_function` without ``L=``...): the result then says ``"holds-estimated"``.
+        allow_estimated: accept a bound at estimated constants (result ``"holds-estimated"``).
 
-    Returns:
-        The :class:`~analysis.checks.CheckResult`.
+    Returns: the :class:`~analysis.checks.CheckResult`.
 
     Raises:
         ClaimFailed: the runs contradict the bound (the message has the theorem, parameters, measured ± SE,
@@ -194,9 +189,8 @@ def assert_obeys(result_or_method_and_problem: Any, bound: Any, *, quantity: str
         head = "claim failed" + (" for the estimated constants" if res.estimated else "")
         raise ClaimFailed(_message(head, res, b, z if _stochastic(result) else None, result), res)
     if res.estimated and not check_bool("allow_estimated", allow_estimated):
-        raise ParameterError(f"bound {res.theorem} rests on estimated constants ({', '.join(res.estimated)}), so a "
-                             "pass would verify nothing: give the problem those constants, or pass "
-                             "allow_estimated=True to accept 'holds for the estimated constants'")
+        raise ParameterError(f"bound {res.theorem} rests on estimated constants ({', '.join(res.estimated)}): a pass "
+                             "would verify nothing; give those constants, or allow_estimated=True")
     return res
 
 
