@@ -122,7 +122,7 @@ def _interval(name: str, sym: Any, values: dict[str, float], rules: list[Any], s
     elif window is None and not sym.is_nonnegative and name == "beta":
         lo = -0.95
     default_hi = hi
-    cond_hi, cond_lo = math.inf, -math.inf
+    cond_hi, cond_lo = math.inf, -math.inf  # the tightest ends the conditions themselves set
     forced = None
     point = [values.get(s, 1.0) for s in args]
     for a_fn, c_fn, rel, idx, power in rules:
@@ -159,24 +159,54 @@ def _interval(name: str, sym: Any, values: dict[str, float], rules: list[Any], s
         if lo > hi or (lo == hi and (lo_open or hi_open)):
             raise _Infeasible(name)
         return lo, hi, lo_open, hi_open, forced
-    if lo >= hi and cond_hi == math.inf:  # a lower bound above the default window: widen the window upwards
-        hi, hi_open = max(4.0 * lo, lo + default_hi), False
-    elif lo >= hi and cond_lo == -math.inf:  # an upper bound below the window: widen downwards, keeping the
-        # symbol's declared sign (positive=True in the derivation) unless violating a condition asks for it
-        if (sym.is_positive or sym.is_nonnegative) and hi <= 0 and skip not in [r[3] for r in rules]:
-            raise _Infeasible(name)
-        lo, lo_open = (1e-3 * hi if sym.is_positive and hi > 0 else hi - max(1.0, abs(hi))), False
+    if lo >= hi and cond_hi > lo:  # a lower bound above the default window: widen the window upwards (as far
+        # as the conditions allow)
+        hi, hi_open = min(cond_hi, max(4.0 * lo, lo + default_hi)), False
+    elif lo >= hi and cond_lo < hi:  # an upper bound below the window: widen downwards, to the conditions' own
+        # lower end (``B >= 1`` broken under ``B > 0``: B in (0, 1)), else keeping the symbol's declared sign
+        # (positive=True in the derivation) unless violating a condition asks for it
+        if cond_lo > -math.inf:
+            lo, lo_open = cond_lo, True
+        else:
+            if (sym.is_positive or sym.is_nonnegative) and hi <= 0 and skip not in [r[3] for r in rules]:
+                raise _Infeasible(name)
+            lo, lo_open = (1e-3 * hi if sym.is_positive and hi > 0 else hi - max(1.0, abs(hi))), False
     return lo, hi, lo_open, hi_open, forced
 
 
-def _draw_value(draw: st.DrawFn, name: str, lo: float, hi: float, lo_open: bool, hi_open: bool,
+class _Draws:
+    """Where values come from: hypothesis (the strategies) or a seeded NumPy generator (the feasibility probe,
+    which like hypothesis often takes an end of the interval: a quarter of draws each end, when closed)."""
+
+    def __init__(self, draw: st.DrawFn | None = None, rng: np.random.Generator | None = None) -> None:
+        self.draw, self.rng = draw, rng
+
+    def _end(self, lo: float, hi: float, lo_open: bool, hi_open: bool) -> float | None:
+        u = self.rng.uniform()
+        return lo if u < 0.25 and not lo_open else hi if u > 0.75 and not hi_open else None
+
+    def integer(self, a: int, z: int) -> int:
+        if self.draw is not None:
+            return self.draw(st.integers(a, z))
+        end = self._end(a, z, False, False)
+        return int(end) if end is not None else int(self.rng.integers(a, z + 1))
+
+    def real(self, lo: float, hi: float, lo_open: bool, hi_open: bool) -> float:
+        if self.draw is None:
+            end = self._end(lo, hi, lo_open, hi_open)
+            return end if end is not None else float(self.rng.uniform(lo, hi))
+        return self.draw(st.floats(lo, hi, exclude_min=lo_open, exclude_max=hi_open, allow_nan=False,
+                                   allow_infinity=False, allow_subnormal=False))
+
+
+def _draw_value(draws: _Draws, name: str, lo: float, hi: float, lo_open: bool, hi_open: bool,
                 violating: bool = False) -> float:
     """A value in the interval; an integer for a count, unless only a fraction can violate the condition
     (``B >= 1`` with ``B > 0`` is violated by ``B = 0.5`` only)."""
     if name in INTEGER_SYMBOLS:
         a, z = math.ceil(lo + (1e-12 if lo_open else 0.0)), math.floor(hi - (1e-12 if hi_open else 0.0))
         if a <= z:
-            return float(draw(st.integers(a, z)))
+            return float(draws.integer(a, z))
         if not violating:
             raise _Infeasible(name)
     if lo == 0.0 and lo_open and hi > 0:  # (0, hi]: from 1e-3 hi, so no step is a subnormal or useless
@@ -185,8 +215,7 @@ def _draw_value(draw: st.DrawFn, name: str, lo: float, hi: float, lo_open: bool,
         return lo
     if not lo < hi:
         raise _Infeasible(name)
-    return draw(st.floats(lo, hi, exclude_min=lo_open, exclude_max=hi_open, allow_nan=False,
-                          allow_infinity=False, allow_subnormal=False))
+    return draws.real(lo, hi, lo_open, hi_open)
 
 
 class _Infeasible(Exception):
@@ -236,14 +265,14 @@ def _ok(bound: proofs.Bound, values: dict[str, float], skip: int | None = None) 
     return all(c.holds(values)[0] for i, c in enumerate(bound.conditions) if i != skip)
 
 
-@st.composite
-def _admissible(draw: st.DrawFn, theorem_name: str, fixed: dict[str, float], violate: int | None,
-                windows: Mapping[str, tuple[float, float]] | None = None) -> dict[str, float]:
+def _fill(draws: _Draws, theorem_name: str, fixed: dict[str, float], violate: int | None,
+          windows: Mapping[str, tuple[float, float]]) -> dict[str, float] | None:
+    """One draw of every symbol in plan order, or None when the conditions leave a symbol nothing (or the
+    filtered conditions, or the violation asked for, do not come out as wanted)."""
     bound = _bound(theorem_name)
     order, solve, syms = _plan(theorem_name)
     args = list(order)
     values = dict(fixed)
-    windows = windows or {}
     try:
         for name in order:
             if name in values:
@@ -251,15 +280,38 @@ def _admissible(draw: st.DrawFn, theorem_name: str, fixed: dict[str, float], vio
             lo, hi, lo_open, hi_open, forced = _interval(name, syms[name], values, solve[name], violate, args,
                                                          windows.get(name))
             violating = any(rule[3] == violate for rule in solve[name])
-            values[name] = forced if forced is not None else _draw_value(draw, name, lo, hi, lo_open, hi_open,
+            values[name] = forced if forced is not None else _draw_value(draws, name, lo, hi, lo_open, hi_open,
                                                                          violating)
     except _Infeasible:
-        values = {}
+        return None
+    if not _ok(bound, values, violate):
+        return None
+    if violate is not None and bound.conditions[violate].holds(values)[0]:
+        return None
+    return values
+
+
+PROBE_TRIES = 256  # seeded draws that decide whether a condition can be violated alone
+
+
+@lru_cache(maxsize=None)
+def _violable_alone(theorem_name: str, index: int) -> bool:
+    """Whether some values break condition ``index`` while every other condition holds, found by
+    :data:`PROBE_TRIES` seeded NumPy draws of the same plan (D3's ``eta <= 1/L`` cannot be: its PEG condition
+    :math:`L^2\\gamma^2\\le 1-L\\eta` implies it)."""
+    draws = _Draws(rng=np.random.default_rng(index))
+    return any(_fill(draws, theorem_name, {}, index, {}) is not None for _ in range(PROBE_TRIES))
+
+
+@st.composite
+def _admissible(draw: st.DrawFn, theorem_name: str, fixed: dict[str, float], violate: int | None,
+                windows: Mapping[str, tuple[float, float]] | None = None) -> dict[str, float]:
     from hypothesis import assume
 
-    assume(bool(values) and _ok(bound, values, violate))
-    if violate is not None:
-        assume(not bound.conditions[violate].holds(values)[0])
+    bound = _bound(theorem_name)
+    values = _fill(_Draws(draw=draw), theorem_name, fixed, violate, windows or {})
+    assume(values is not None)
+    assert values is not None
     return {k: (int(values[k]) if k in INTEGER_SYMBOLS and float(values[k]).is_integer() else float(values[k]))
             for k in bound.parameters}
 
@@ -304,11 +356,12 @@ def inadmissible(theorem_name: str, condition: str | None = None) -> st.SearchSt
     All other conditions hold, so ``bound.check(**values)`` must raise :class:`proofs.AssumptionError` naming
     the condition (the test of a refusal). ``condition`` picks one by name; default: any of them. A condition
     implied by the others cannot be violated alone (D3's ``eta <= 1/L`` follows from its PEG condition
-    :math:`L^2\\gamma^2\\le 1-L\\eta`): naming it leaves hypothesis nothing to draw, and with the default
-    such draws are rejected and another condition is tried.
+    :math:`L^2\\gamma^2\\le 1-L\\eta`): such conditions are found when the strategy is built
+    (:data:`PROBE_TRIES` seeded draws find no violation) and left out of the default; naming one is an error.
 
     Raises:
-        ParameterError: an unknown theorem, a bound without conditions, or an unknown condition name.
+        ParameterError: an unknown theorem, a bound without conditions, an unknown condition name, or a
+            condition that cannot be violated while the others hold.
 
     >>> import pytest
     >>> from hypothesis import given
@@ -324,7 +377,12 @@ def inadmissible(theorem_name: str, condition: str | None = None) -> st.SearchSt
     names = [c.name for c in bound.conditions]
     if condition is not None and condition not in names:
         raise ParameterError(f"condition must be one of {', '.join(repr(n) for n in names)}; got {condition!r}")
-    picks = [i for i, c in enumerate(bound.conditions) if condition is None or c.name == condition]
+    picks = [i for i, c in enumerate(bound.conditions)
+             if (condition is None or c.name == condition) and _violable_alone(theorem_name, i)]
+    if not picks:
+        which = f"condition {condition!r}" if condition is not None else "no condition"
+        raise ParameterError(f"inadmissible({theorem_name!r}): {which} can be violated while the others hold "
+                             f"(none of {PROBE_TRIES} seeded draws did): it follows from the other conditions")
     return st.sampled_from(picks).flatmap(
         lambda i: _admissible(theorem_name, {}, i).map(lambda v, i=i: (bound.conditions[i].name, v)))
 
