@@ -31,10 +31,11 @@ from .overlays import (critical_batch, curvature_spread, noise_along, sgd_lyapun
 
 @dataclass(frozen=True)
 class MethodSpec:
-    """A method of the sharp/flat study: its constructor and the kind its G2 filter uses."""
+    """A method of the sharp/flat study: its constructor and the kind its G2 filter uses (``None``: a method
+    without a linear-stability rule in THEORY.md §G2, such as a user's; its rows carry no theory)."""
 
     label: str
-    kind: str  # key of sharp_flat_theory.stability_filter
+    kind: str | None  # key of overlays.stability_filter
     make: Callable[[Any, Any], xtrap.Method]  # (lrs, batches) -> the stochastic method
     params: dict[str, Any] = field(default_factory=dict)  # fixed hyper-parameters ("lr": tied to the step)
     exact: Callable[[Any], xtrap.Method] | None = None  # lrs -> the exact-gradient method whose G2 claim is tested
@@ -62,6 +63,33 @@ METHODS: dict[str, MethodSpec] = {m.label: m for m in (
     MethodSpec("SAM", "sam", lambda lr, b: xtrap.sam(lr=lr, rho=SAM_RADIUS, batch=b), {"rho": SAM_RADIUS}),
 )}
 EXTRAPOLATED = ("EXTRAP-SGD", "past_extrap", "noise_extrap", "SAM")  # the framework's extrapolated variants (G5)
+
+
+def method_spec(method: str | MethodSpec | xtrap.Method) -> MethodSpec:
+    """A study method from a name of :data:`METHODS`, a :class:`MethodSpec`, or any :class:`xtrap.Method` (a
+    user's rule from :func:`xtrap.method`): swept as ``method.replace(lr=lrs, batch=batches)``, labelled by its
+    name, without theory overlays.
+
+    Raises:
+        ParameterError: an unknown name, or another kind of object.
+    """
+    if isinstance(method, MethodSpec):
+        return method
+    if isinstance(method, xtrap.Method):
+        return MethodSpec(method.name, None, lambda lr, b, m=method: m.replace(lr=lr, batch=b))
+    if isinstance(method, str):
+        return METHODS[problems.check_choice("methods", method, tuple(METHODS))]
+    raise problems.ParameterError(f"methods must hold names of {', '.join(METHODS)}, xtrap.Method objects or "
+                                  f"MethodSpec objects; got {type(method).__name__}")
+
+
+def theory_omitted(landscape: Landscape, method: MethodSpec) -> str | None:
+    """Why the theory overlays are left out of a sweep's rows (``None``: they apply)."""
+    if landscape.theory is not None:
+        return landscape.theory
+    if method.kind is None:
+        return f"{method.label} has no linear-stability rule in THEORY.md §G2"
+    return None
 
 
 def shift_gap(problem: Problem, x: Any, shifts: Any) -> Any:
@@ -98,6 +126,21 @@ class BasinSweep:
         return np.isin(self.basin, self.landscape.index("flat")) & ~self.diverged
 
 
+HESSIAN_CHUNK_ENTRIES = 2 ** 22  # Hessian entries formed at once (32 MiB of float64), whatever the dimension
+
+
+def _spectra(p: Problem, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:math:`\\lambda_{\\max}` and :math:`\\mathrm{tr}\\,H` of the exact (dense) Hessian at every row of ``xs``, in
+    chunks of at most :data:`HESSIAN_CHUNK_ENTRIES` entries (one compiled program: the last chunk is padded)."""
+    chunk = max(1, min(len(xs), HESSIAN_CHUNK_ENTRIES // (p.dim * p.dim)))
+    spectra = jax.jit(jax.vmap(lambda x: jnp.linalg.eigvalsh(p.hessian(x))))
+    pad = (-len(xs)) % chunk
+    padded = np.concatenate([xs, np.repeat(xs[:1], pad, axis=0)]) if pad else xs
+    eig = np.concatenate([np.asarray(spectra(jnp.asarray(padded[k:k + chunk])))
+                          for k in range(0, len(padded), chunk)])[:len(xs)]
+    return eig[:, -1], eig.sum(axis=1)
+
+
 def basin_sweep(landscape: Landscape, method: MethodSpec, lrs: Any, batches: Any, *, seeds: int, steps: int,
                 seed: int = 0, shifts: int = 256, progress: bool = False) -> BasinSweep:
     """Run ``method`` from ``landscape.x0`` over ``lrs`` × ``batches`` × ``seeds`` (one compiled sweep)."""
@@ -116,11 +159,8 @@ def basin_sweep(landscape: Landscape, method: MethodSpec, lrs: Any, batches: Any
                     iterates=True, record_every=max(1, steps // 50), progress=progress)
     traj = np.asarray(res["iterates"])
     diverged = np.asarray(res["diverged"], dtype=bool)
-    x = jnp.asarray(np.nan_to_num(traj.reshape(-1, p.dim)))
-    hess = jax.jit(jax.vmap(p.hessian))(x)
-    eig = np.asarray(jnp.linalg.eigvalsh(hess))
-    sharp = eig[:, -1].reshape(traj.shape[:-1])
-    tr = eig.sum(axis=1).reshape(traj.shape[:-1])
+    top, trace = _spectra(p, np.nan_to_num(traj.reshape(-1, p.dim)))
+    sharp, tr = top.reshape(traj.shape[:-1]), trace.reshape(traj.shape[:-1])
     half = landscape.shift * jax.random.normal(jax.random.key(seed + 1), (shifts // 2, p.dim))
     deltas = jnp.concatenate([half, -half])  # antithetic: odd orders cancel exactly, as in the tr H prediction
     final = jnp.asarray(np.nan_to_num(traj[..., -1, :].reshape(-1, p.dim)))
@@ -151,21 +191,25 @@ def basin_rows(sweep: BasinSweep, *, confidence: float = 0.95, key: Any = None) 
     ``near_fraction``: runs whose last iterate is within 1/8 of the barrier of the sharp minimum
     (they did not leave it, in the sense of G4), with its interval. ``stationary_std``/``escape_z``: the
     linearised spread along the sharp direction and barrier / spread (``inf``: no noise; ``nan``: no exact
-    linear model; ``0``: mean-square divergent).
+    linear model; ``0``: mean-square divergent). ``theory``: ``None`` where the overlays (G2 filter, B_crit,
+    Lyapunov exponent, spread) are in the row, else why they are left out (:func:`theory_omitted`).
     """
     ls, spec = sweep.landscape, sweep.method
     lam_s, lam_f = ls.curvature("sharp"), ls.curvature("flat")
     sharp_x = np.asarray(ls.minimum("sharp").x)
-    h, a, s = curvature_spread(ls.problem, sharp_x)
+    omitted = theory_omitted(ls, spec)
+    if omitted is None:
+        h, a, s = curvature_spread(ls.problem, sharp_x)
     near = (np.linalg.norm(sweep.trajectory[..., -1, :] - sharp_x, axis=-1) < ls.barrier / 8) & ~sweep.diverged
-    e1 = np.eye(ls.problem.dim)[0]  # the sharp direction: the Hessians of both landscapes are diagonal
+    direction = ls.sharp_direction()
     key = jax.random.key(0) if key is None else key
     flat = sweep.flat()
     rows = []
     for i, lr in enumerate(sweep.lrs):
         hyper = spec.hyper(float(lr))
         args = {k: float(v) for k, v in hyper.items() if k in ("lr", "extrap_lr", "rho", "momentum")}
-        f_sharp, f_flat = stability_filter(spec.kind, lam_s, **args), stability_filter(spec.kind, lam_f, **args)
+        if omitted is None:
+            f_sharp, f_flat = stability_filter(spec.kind, lam_s, **args), stability_filter(spec.kind, lam_f, **args)
         for j, b in enumerate(sweep.batches):
             ok = ~sweep.diverged[i, j]
             runs, k = int(ok.sum()), int(flat[i, j].sum())
@@ -178,18 +222,21 @@ def basin_rows(sweep: BasinSweep, *, confidence: float = 0.95, key: Any = None) 
                        final_sharpness_q25=float(np.quantile(fs, 0.25)) if runs else float("nan"),
                        final_sharpness_q75=float(np.quantile(fs, 0.75)) if runs else float("nan"),
                        shift_gap_median=float(np.median(sweep.shift_gap[i, j][ok])) if runs else float("nan"),
-                       sharp_curvature=lam_s, flat_curvature=lam_f,
-                       sharp_stable=f_sharp.stable, flat_stable=f_flat.stable, filter_rule=f_sharp.rule,
-                       filter_theorem=f_sharp.theorem, **{k_: v for k_, v in hyper.items() if k_ != "lr"})
+                       sharp_curvature=lam_s, flat_curvature=lam_f, theory=omitted,
+                       **{k_: v for k_, v in hyper.items() if k_ != "lr"})
             n_lo, n_hi = clopper_pearson(int(near[i, j].sum()), runs, confidence)
-            p_b = problems.without_replacement_factor(ls.problem.n, int(b)) if ls.problem.n is not None else 0.0
-            std = stationary_std(spec.kind, lam_s, noise_along(ls.problem, sharp_x, e1, int(b)), **args,
-                                 curvature_var=p_b * s * s)
             row.update(near_fraction=int(near[i, j].sum()) / runs if runs else math.nan, near_ci_low=n_lo,
-                       near_ci_high=n_hi, stationary_std=std,
+                       near_ci_high=n_hi)
+            rows.append(row)
+            if omitted is not None:
+                continue
+            p_b = problems.without_replacement_factor(ls.problem.n, int(b)) if ls.problem.n is not None else 0.0
+            std = stationary_std(spec.kind, lam_s, noise_along(ls.problem, sharp_x, direction, int(b)), **args,
+                                 curvature_var=p_b * s * s)
+            row.update(sharp_stable=f_sharp.stable, flat_stable=f_flat.stable, filter_rule=f_sharp.rule,
+                       filter_theorem=f_sharp.theorem, stationary_std=std,
                        escape_z=ls.barrier / std if std > 0 else (math.inf if std == 0 else math.nan))
             if spec.kind == "sgd":
                 row["b_crit"] = critical_batch(a, s, ls.problem.n, float(lr))
                 row.update(sgd_lyapunov(h, float(lr), int(b), key=jax.random.fold_in(key, j)))
-            rows.append(row)
     return rows

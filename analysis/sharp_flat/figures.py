@@ -1,6 +1,7 @@
 """Figures of ``xtrap sharp-flat``: the basin sweeps of :mod:`analysis.sharp_flat.basins` beside the theory of
 :mod:`analysis.sharp_flat.overlays` (THEORY.md §G2–§G4, §A2, §A4). Each ``fig_*`` returns ``(file names, caption)``;
-method colours and markers (:data:`METHOD_COLORS`, :data:`METHOD_MARKERS`) are shared by all figures; measurements
+method colours and markers (:data:`METHOD_COLORS`, :data:`METHOD_MARKERS`, from :mod:`._style`) are shared by all
+figures (the landscape figure is :mod:`.landscape_figure`); measurements
 are solid lines, markers and bands, theory black or dotted lines and italic text; diverged runs (NaN) are masked out.
 """
 
@@ -10,61 +11,16 @@ import math
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.lines import Line2D
 
-matplotlib.use("Agg")
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.colors import LogNorm  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-
-from .basins import METHODS, BasinSweep  # noqa: E402
-from ..output import Figure, save_figure  # noqa: E402
-from .landscapes import Landscape  # noqa: E402
-from .overlays import stability_filter  # noqa: E402
-
-METHOD_COLORS = {"SGD": "#1f77b4", "SGD+momentum": "#9467bd", "EXTRAP-SGD": "#d62728", "past_extrap": "#ff7f0e",
-                 "noise_extrap": "#2ca02c", "SAM": "#8c564b"}
-METHOD_MARKERS = {"SGD": "o", "SGD+momentum": "s", "EXTRAP-SGD": "^", "past_extrap": "v", "noise_extrap": "D",
-                  "SAM": "P"}
-_STYLE = plt.rc_context({"font.size": 10, "axes.titlesize": 10.5, "axes.labelsize": 10, "legend.fontsize": 8.5,  # a
-                         "xtick.labelsize": 9, "ytick.labelsize": 9, "axes.grid": True, "grid.alpha": 0.3})  # decorator
-_G2 = "THEORY.md §G2; catalog A2.GD for SGD, noise_extrap and SAM's 2-cycle (A2.SAM), A2.HB, A2.EG, A2.PEG"
-_REFS = [Line2D([], [], color="k", ls="--", label=r"$\lambda_{\max}$ of the sharp minimum"),
-         Line2D([], [], color="k", ls="-.", label=r"$\lambda_{\max}$ of the flat minimum"),
-         Line2D([], [], color="0.3", ls=":", lw=1.8, label=r"G2 threshold $\lambda^*$ (method colour)")]
-
-
-def _color(label: str) -> str:
-    return METHOD_COLORS.get(label, ["#e377c2", "#7f7f7f", "#bcbd22", "#17becf"][sum(map(ord, label)) % 4])
-
-
-def _look(label: str) -> dict[str, str]:
-    return {"color": _color(label), "marker": METHOD_MARKERS.get(label, "X")}
-
-
-def _ordered(labels: Any) -> list[str]:
-    """Unique method labels in the order of :data:`METHODS` (unknown ones after, as they come)."""
-    seen = list(dict.fromkeys(labels))
-    return [m for m in METHODS if m in seen] + [m for m in seen if m not in METHODS]
-
-
-def _by_landscape(sweeps: Sequence[BasinSweep]) -> dict[str, list[BasinSweep]]:
-    return {s.landscape.name: [t for t in sweeps if t.landscape.name == s.landscape.name] for s in sweeps}
-
-
-def _quartiles(a: np.ndarray) -> np.ndarray:
-    """(3, T): 25/50/75% quantiles over axis 0 of the finite entries; NaN where a column has none."""
-    cols = [c[np.isfinite(c)] for c in np.asarray(a, dtype=float).T]
-    return np.array([np.quantile(c, [0.25, 0.5, 0.75]) if c.size else np.full(3, np.nan) for c in cols]).T
-
-
-def _finite_range(*arrays: Any) -> tuple[float, float] | None:
-    vals = np.concatenate([np.ravel(np.asarray(a, dtype=float)) for a in arrays] or [np.zeros(0)])
-    vals = vals[np.isfinite(vals)]
-    return (float(vals.min()), float(vals.max())) if vals.size else None
+from ..output import Figure, save_figure
+from ._style import (_G2, _REFS, _STYLE, METHOD_COLORS, METHOD_MARKERS, _by_landscape, _color, _finite_range,
+                     _handles, _look, _ordered, _quartiles)
+from .basins import METHODS, BasinSweep, theory_omitted
+from .landscape_figure import fig_landscape
+from .overlays import stability_filter
 
 
 def _threshold(label: str, lr: float, lam: float) -> float:
@@ -82,10 +38,6 @@ def _batch_axis(ax: Any, batches: Any, label: bool) -> None:
     ax.set(xlim=(b.min() / 1.6, b.max() * 1.6), xticks=b, xticklabels=[f"{int(v)}" for v in b],
            xlabel=r"batch size $B$ (log$_2$ scale)" if label else "")
     ax.minorticks_off()
-
-
-def _handles(labels: Any, line: bool = True) -> list[Line2D]:
-    return [Line2D([], [], **_look(m), ls="-" if line else "none", label=m) for m in _ordered(labels)]
 
 
 def _references(ax: Any, sharp: float, flat: float, thresholds: dict[str, float], data: Any) -> list[str]:
@@ -117,93 +69,6 @@ def _references(ax: Any, sharp: float, flat: float, thresholds: dict[str, float]
     return off
 
 
-def _path(sw: BasinSweep) -> tuple[np.ndarray, float, int]:  # seed 0 at the largest lr, smallest batch
-    i, j = int(np.argmax(sw.lrs)), int(np.argmin(sw.batches))
-    return sw.trajectory[i, j, 0], float(sw.lrs[i]), int(sw.batches[j])
-
-
-def _draw_2d(ax: Any, ls: Landscape, group: Sequence[BasinSweep]) -> None:
-    """two-basin: log-scaled contours over a box around both minima (and the paths), ridge, minima, paths."""
-    p, paths = ls.problem, [_path(sw)[0] for sw in group]
-    xs = [float(m.x[0]) for m in p.minima] + [float(p.ridge)]
-    x0, x1, ry = min(xs) - 1.2, max(xs) + 1.2, _finite_range(*[q[:, 1] for q in paths])  # paths may leave the box
-    y1 = 0.7 if ry is None else min(max(0.7, abs(ry[0]) + 0.15, abs(ry[1]) + 0.15), 3.0)
-    gx, gy = np.meshgrid(np.linspace(x0, x1, 240), np.linspace(-y1, y1, 160))
-    pts = np.column_stack([gx.ravel(), gy.ravel(), np.zeros((gx.size, p.dim - 2))])
-    z = np.asarray(jax.jit(jax.vmap(p.value))(jnp.asarray(pts))).reshape(gx.shape) - float(p.f_star)
-    z = np.clip(z, 0.0, None) + 1e-2
-    cs = ax.contourf(gx, gy, z, levels=np.geomspace(1e-2, max(float(z.max()), 0.1), 22), norm=LogNorm(),
-                     cmap="Blues_r")
-    ax.grid(False)
-    plt.colorbar(cs, ax=ax, label=r"$f(x)-f^\star+0.01$ (log scale)", format="%.2g", shrink=0.85)
-    ax.axvline(float(p.ridge), color="k", ls="--", lw=1.2)
-    ax.text(float(p.ridge), -y1, " ridge = basin boundary", rotation=90, va="bottom", ha="right", fontsize=8.5)
-    for m in p.minima:
-        ax.plot(m.x[0], m.x[1], "*", ms=15, mfc="w", mec="k", zorder=5)
-        ax.annotate(f"{m.label}\n" + rf"$\lambda_{{\max}}$={float(np.linalg.eigvalsh(m.hessian)[-1]):.3g}",
-                    (m.x[0], m.x[1]), xytext=(10, -34), textcoords="offset points", fontsize=9, fontweight="bold",
-                    bbox=dict(boxstyle="round", fc="w", alpha=0.85, lw=0), zorder=7)
-    for sw, q in zip(group, paths):
-        ax.plot(q[:, 0], q[:, 1], "-", color=_color(sw.method.label), lw=1.0, alpha=0.85, marker=".", ms=3)
-        ax.plot(q[-1, 0], q[-1, 1], **_look(sw.method.label), mec="k", ms=8, zorder=6)
-    ax.set(xlim=(x0, x1), ylim=(-y1, y1), xlabel=r"$x_1$ (well coordinate $s$)", ylabel=r"$x_2$",
-           title=f"{ls.name} (d={p.dim}): level sets of f, one path per method (end: marker)")
-
-
-def _draw_1d(ax: Any, ax_t: Any, ls: Landscape, group: Sequence[BasinSweep]) -> None:
-    """cosine (d=1): f(s) with minima, basin boundaries, flat basins shaded, final points; s_t below."""
-    p, paths = ls.problem, [_path(sw)[0][:, 0] for sw in group]
-    mins, maxs = np.asarray(p.mins_1d, dtype=float), np.asarray(p.maxs_1d, dtype=float)
-    r = _finite_range(*paths) or (mins.min(), mins.max())
-    lo, hi = max(min(mins.min() - 1, r[0] - 0.3), mins.min() - 4), min(max(mins.max() + 1, r[1] + 0.3), mins.max() + 4)
-    f = np.asarray(jax.vmap(p.value)(jnp.asarray(s := np.linspace(lo, hi, 600))[:, None]))
-    edges = np.concatenate([[lo], maxs, [hi]])
-    for span, line in ((ax.axvspan, ax.axvline), (ax_t.axhspan, ax_t.axhline)):
-        for k in np.flatnonzero(np.isclose(p.curv_1d, np.min(p.curv_1d))):
-            span(edges[k], edges[k + 1], color="#2ca02c", alpha=0.08, lw=0)
-        for b in maxs:
-            line(b, color="k", ls="--", lw=1.0)
-    ax.plot(s, f, "k-", lw=1.6)
-    for m in p.minima:
-        ax.plot(float(m.x[0]), float(m.value), "*", ms=14, mfc="w", mec="k", zorder=5)
-        ax.annotate(f"{m.label}\n" + rf"$\lambda$={float(m.hessian[0, 0]):.3g}", (float(m.x[0]), float(m.value)),
-                    xytext=(0, -12), textcoords="offset points", ha="center", va="top", fontsize=8.5, weight="bold")
-    for sw, q in zip(group, paths):
-        lab, t = sw.method.label, sw.record_steps
-        ax_t.plot(t, q, "-", **_look(lab), lw=1.1, ms=3.5, markevery=max(1, len(t) // 10))
-        if np.isfinite(q[-1]):
-            ax.plot(q[-1], float(p.value(jnp.asarray([q[-1]]))), **_look(lab), mec="k", ms=8, zorder=6)
-    ax.set(xlim=(lo, hi), ylim=(f.min() - 1.2, f.max() + 0.3), xlabel=r"$s$",
-           ylabel=r"$f(s)=\frac{a}{2}s^2+b\cos(\omega s)$",
-           title=f"{ls.name} (d=1): dashed = basin boundaries, green = flat basins; markers: final $s$")
-    _, lr, b = _path(group[0])
-    ax_t.set(ylim=(lo, hi), xlabel="step $t$", ylabel=r"$s_t$",
-             title=f"{ls.name}: one path per method (seed 0, η={lr:g}, B={b})")
-
-
-@_STYLE
-def fig_landscape(sweeps: Sequence[BasinSweep], out_dir: Path, svg: bool = False) -> Figure:
-    """The landscapes with their minima, basin boundaries and one path (seed 0) per method."""
-    groups = _by_landscape(sweeps)
-    fig = plt.figure(figsize=(6.8 * len(groups), 7.0), layout="constrained")
-    gs = fig.add_gridspec(2, len(groups), height_ratios=[1.4, 1])
-    chosen = []
-    for c, (name, group) in enumerate(groups.items()):
-        if group[0].landscape.problem.dim == 1:
-            _draw_1d(fig.add_subplot(gs[0, c]), fig.add_subplot(gs[1, c]), group[0].landscape, group)
-        else:
-            _draw_2d(fig.add_subplot(gs[:, c]), group[0].landscape, group)
-        chosen.append(f"{name}: " + ", ".join(f"η={lr:g}, B={b}" for lr, b in sorted({_path(s)[1:] for s in group})))
-    fig.legend(handles=_handles(sw.method.label for sw in sweeps), loc="outside lower center", ncol=6)
-    return save_figure(fig, out_dir, "sharp_flat_landscape", svg), (
-        "The landscapes. two-basin (d=2): filled contours of f − f* (log colour scale), the ridge x₁ = ridge (the "
-        "exact gradient-flow basin boundary) dashed, the minima as stars labelled with the λmax of their Hessian (the "
-        "curvatures the G2 filters of THEORY.md §G2 are evaluated at). cosine (d=1): f(s), its minima, the basin "
-        "boundaries (1-D maxima, dashed; flat basins shaded); below, s_t against the step. One path per method, seed "
-        f"0, at the largest step size and the smallest batch of its sweep ({'; '.join(chosen)}), every k-th step (k="
-        f"{int(sweeps[0].record_steps[1] - sweeps[0].record_steps[0])}) of {sweeps[0].steps}; every run starts at the sharp minimum (+1e-3).")
-
-
 def _panels(rows: Sequence[dict[str, Any]], draw: Callable[..., None], ylabel: str) -> Any:
     """Rows: landscapes; columns: step sizes; ``draw(ax, sel, methods, lr)`` fills one panel."""
     probs = list(dict.fromkeys(r["problem"] for r in rows))
@@ -226,7 +91,7 @@ def _series(sel: Sequence[dict[str, Any]], methods: list[str], k: int, *keys: st
     """Batch sizes (shifted sideways per method for legibility) and ``keys`` of method ``methods[k]``'s rows."""
     rs = sorted((r for r in sel if r["method"] == methods[k]), key=lambda r: r["batch"])
     b = np.array([float(r["batch"]) for r in rs]) * 2.0 ** (0.09 * (k - (len(methods) - 1) / 2))
-    return [b] + [np.array([float(r[key]) for r in rs]) for key in keys]
+    return [b] + [np.array([float(r.get(key, math.nan)) for r in rs]) for key in keys]
 
 
 def _sgd_note(sel: Sequence[dict[str, Any]], xlim: tuple[float, float]) -> tuple[str | None, float]:
@@ -255,7 +120,7 @@ def fig_flat_fraction(rows: Sequence[dict[str, Any]], out_dir: Path, svg: bool =
             x, f, lo, hi, stable = _series(sel, methods, k, "flat_fraction", "ci_low", "ci_high", "sharp_stable")
             ok = np.isfinite(f)
             ax.errorbar(x[ok], f[ok], yerr=np.vstack([f[ok] - lo[ok], hi[ok] - f[ok]]), **_look(m),
-                        mfc=_color(m) if stable[0] else "w", mew=1.4, ms=6.5, lw=1.3, capsize=2.5, elinewidth=0.9)
+                        mfc="w" if stable[0] == 0 else _color(m), mew=1.4, ms=6.5, lw=1.3, capsize=2.5, elinewidth=0.9)
             if (~ok).any():
                 all_diverged.append(m)
                 ax.plot(x[~ok], np.zeros(int((~ok).sum())), "x", color=_color(m), ms=9, mew=2)
@@ -299,7 +164,9 @@ def fig_final_sharpness(rows: Sequence[dict[str, Any]], out_dir: Path, svg: bool
                         lw=1.4, capsize=2.5, elinewidth=1.0)
             data += [q25[ok], q75[ok]]
         sharp, flat = float(sel[0]["sharp_curvature"]), float(sel[0]["flat_curvature"])
-        off = _references(ax, sharp, flat, {m: _threshold(m, lr, sharp) for m in methods}, np.concatenate(data))
+        theory = {r["method"] for r in sel if "sharp_stable" in r}  # methods whose rows carry the G2 filter
+        off = _references(ax, sharp, flat, {m: _threshold(m, lr, sharp) for m in methods if m in theory},
+                          np.concatenate(data))
         off_all.extend([f"{sel[0]['problem']}, η={lr:g}: " + ", ".join(off)] if off else [])
 
     fig = _panels(rows, draw, r"final sharpness $\lambda_{\max}(\nabla^2 f(x_T))$")
@@ -335,7 +202,8 @@ def fig_sharpness_during_training(sweeps: Sequence[BasinSweep], out_dir: Path, s
             q = _quartiles(tr)
             ax.fill_between(t, q[0], q[2], color=_color(lab), alpha=0.25, lw=0)
             ax.plot(t, q[1], color=_color(lab), lw=1.6)
-            _references(ax, sharp, flat, {lab: _threshold(lab, lr, sharp)}, q)
+            _references(ax, sharp, flat, {lab: _threshold(lab, lr, sharp)} if theory_omitted(ls, sw.method) is None
+                        else {}, q)
             lims.append(ax.get_ylim())
             ax.set(xlabel="step $t$", ylabel=r"$\lambda_{\max}(\nabla^2 f(x_t))$", xlim=(t[0], t[-1] + 1e-9))
             ax.set_title(f"{name}, {lab}: η={lr:g}, B={sw.batches[j]}" + ("" if len(tr) else " (all diverged)"),
@@ -369,14 +237,18 @@ def fig_generalization(sweeps: Sequence[BasinSweep], out_dir: Path, svg: bool = 
         # Hessian diag(ψ'', c, …) (two-basin) or (φ'') (cosine): ½ tr(H M) with M = mean δδᵀ of the very shifts used
         m = np.diag(group[0].shift_moment)
         rest, r = float(getattr(p, "c", 0.0)) * float(m[1:].sum()), _finite_range(*xs)
-        if r is not None:
+        if not (hasattr(p, "ridge") or (hasattr(p, "maxs_1d") and p.dim == 1)):  # no diagonal Hessian form
+            notes.append(f"{name}: no prediction drawn (its Hessian is not of the form diag(λ, c, …))")
+            r = None
+        elif r is not None:
             lam = np.linspace(r[0], r[1] if r[1] > r[0] else r[0] + 1.0, 100)
             lab = r"$\frac{1}{2}\mathrm{tr}(HM)$"
             ax.plot(lam, 0.5 * (lam * m[0] + rest), "k-", lw=1.8, label=f"2nd-order prediction {lab}, τ={tau:g}")
             ax.legend(loc="upper left", fontsize=8)
-        notes.append(f"{name}: M = diag({', '.join(f'{v:.3g}' for v in m)}), " + (
-            "H = diag(ψ'', c), so ½tr(HM) = ½(λ M11 + c M22) while ψ'' ≥ c (where λmax = c > ψ'' the runs sit on "
-            "the vertical column at λ = c)" if p.dim > 1 else "½tr(HM) = ½ λ M11 (d=1)"))
+        if r is not None:
+            notes.append(f"{name}: M = diag({', '.join(f'{v:.3g}' for v in m)}), " + (
+                "H = diag(ψ'', c), so ½tr(HM) = ½(λ M11 + c M22) while ψ'' ≥ c (where λmax = c > ψ'' the runs sit "
+                "on the vertical column at λ = c)" if p.dim > 1 else "½tr(HM) = ½ λ M11 (d=1)"))
         ax.axhline(0, color="0.6", lw=0.8)
         ax.set(title=f"{name}: generalization proxy vs sharpness (all runs)", xlabel=r"final sharpness "
                r"$\lambda_{\max}(\nabla^2 f(x_T))$", ylabel=r"shift gap $\langle f(x_T-\delta)\rangle_\delta-f(x_T)$")
@@ -398,3 +270,7 @@ def write_figures(sweeps: Sequence[BasinSweep], rows: Sequence[dict[str, Any]], 
     (out := Path(out_dir)).mkdir(parents=True, exist_ok=True)
     return [fig_landscape(sweeps, out, svg), fig_flat_fraction(rows, out, svg), fig_final_sharpness(rows, out, svg),
             fig_sharpness_during_training(sweeps, out, svg), fig_generalization(sweeps, out, svg)]
+
+
+__all__ = ["METHOD_COLORS", "METHOD_MARKERS", "fig_final_sharpness", "fig_flat_fraction", "fig_generalization",
+           "fig_landscape", "fig_sharpness_during_training", "write_figures"]

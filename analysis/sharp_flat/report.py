@@ -27,7 +27,8 @@ def basin_table(rows: Sequence[dict[str, Any]], problem: str) -> list[str]:
              "|---|---|---|" + "---|" * len(batches)]
     for (method, lr), by_b in cells.items():
         first = next(iter(by_b.values()))
-        g2 = ("2-cycle" if first["filter_theorem"] == "A2.SAM" else "stable") if first["sharp_stable"] else "**unstable**"
+        g2 = ("–" if "sharp_stable" not in first else  # the theory is left out (first["theory"] says why)
+              ("2-cycle" if first["filter_theorem"] == "A2.SAM" else "stable") if first["sharp_stable"] else "**unstable**")
         vals = []
         for b in batches:
             r = by_b.get(b)
@@ -43,7 +44,7 @@ def basin_table(rows: Sequence[dict[str, Any]], problem: str) -> list[str]:
 
 def sgd_theory_table(rows: Sequence[dict[str, Any]], problem: str) -> list[str]:
     """SGD at the sharp minimum: B_crit (A4), mean-square factor (A4.WME), Lyapunov exponent (G4)."""
-    mine = [r for r in rows if r["problem"] == problem and r["method"] == "SGD"]
+    mine = [r for r in rows if r["problem"] == problem and r["method"] == "SGD" and "b_crit" in r]
     if not mine:
         return []
     lines = ["| η | B | B_crit (A4.Bcrit) | mean-square factor (A4.WME) | Λ = E log\\|1−η h_B\\| (G4) | flat fraction |",
@@ -60,7 +61,7 @@ def _lyap(r: dict[str, Any]) -> str:
 
 def sgd_explanation(rows: Sequence[dict[str, Any]], problem: str) -> list[str]:
     """SGD's outcomes on ``problem`` explained step by step with G2, B_crit (A4) and Λ (G4), from the rows."""
-    mine = [r for r in rows if r["problem"] == problem and r["method"] == "SGD"]
+    mine = [r for r in rows if r["problem"] == problem and r["method"] == "SGD" and "b_crit" in r]
     out = []
     for lr in sorted({r["lr"] for r in mine}):
         g = sorted((r for r in mine if r["lr"] == lr), key=lambda r: r["batch"])
@@ -89,11 +90,12 @@ def sgd_explanation(rows: Sequence[dict[str, Any]], problem: str) -> list[str]:
 
 def minima_table(minima: Sequence[dict[str, Any]]) -> list[str]:
     """The sharpness metrics of :func:`analysis.sharp_flat.minima_sharpness` beside the exact Hessian."""
-    lines = ["| landscape | minimum | f | λmax exact | λmax Lanczos | tr H exact | tr H Hutchinson [99% CI] | SLQ tr H/d | "
+    lines = ["| landscape | minimum | f | λmax (dense H) | λmax Lanczos | tr H (dense) | tr H Hutchinson [99% CI] | SLQ tr H/d | "
              "ε-sharpness raw | Keskar (%) |", "|---|---|---|---|---|---|---|---|---|---|"]
     for m in minima:
         lo, hi = m["hutchinson_ci"]
-        lines.append(f"| {m['problem']} | {m['minimum']} | {m['value']:.4g} | {m['lambda_max']:.6g} | {m['lanczos']:.6g} "
+        where = "" if m.get("source", "exact") == "exact" else f" ({m['source']})"
+        lines.append(f"| {m['problem']} | {m['minimum']}{where} | {m['value']:.4g} | {m['lambda_max']:.6g} | {m['lanczos']:.6g} "
                      f"| {m['trace']:.6g} | {m['hutchinson']:.4g} [{lo:.4g}, {hi:.4g}] | {m['slq_mean']:.4g} | "
                      f"{m['eps_raw']:.3g} | {_f(m['eps_keskar'])} |")
     return lines
@@ -101,7 +103,7 @@ def minima_table(minima: Sequence[dict[str, Any]]) -> list[str]:
 
 def escape_table(rows: Sequence[dict[str, Any]], problem: str) -> list[str]:
     """Noise-to-barrier ratio z = barrier / A3 stationary std at the sharp minimum, beside the flat fraction."""
-    mine = [r for r in rows if r["problem"] == problem and not math.isnan(r["stationary_std"])]
+    mine = [r for r in rows if r["problem"] == problem and not math.isnan(r.get("stationary_std", math.nan))]
     batches = sorted({r["batch"] for r in mine})
     cells: dict[tuple, dict[int, dict[str, Any]]] = {}
     for r in mine:
@@ -115,7 +117,7 @@ def escape_table(rows: Sequence[dict[str, Any]], problem: str) -> list[str]:
 
 def escape_summary(rows: Sequence[dict[str, Any]]) -> str:
     """How well z orders the escapes seen where the sharp minimum is linearly stable."""
-    cells = [r for r in rows if r["sharp_stable"] and math.isfinite(r["escape_z"])]
+    cells = [r for r in rows if r.get("sharp_stable") and math.isfinite(r.get("escape_z", math.nan))]
     left = [r for r in cells if r["ci_low"] > 0]
     stayed = [r for r in cells if r["ci_low"] == 0]
     if not cells:
@@ -193,8 +195,8 @@ def _hb_ratio(rows: Sequence[dict[str, Any]]) -> str:
     pairs = {(r["problem"], r["lr"], r["batch"]): r for r in rows if r["method"] == "SGD"}
     for r in rows:
         base = pairs.get((r["problem"], r["lr"], r["batch"]))
-        if r["method"] == "SGD+momentum" and base and 0 < base["stationary_std"] < math.inf and \
-                0 < r["stationary_std"] < math.inf and base["b_crit"] == 0:
+        if r["method"] == "SGD+momentum" and base and "b_crit" in base and "stationary_std" in r and \
+                0 < base["stationary_std"] < math.inf and 0 < r["stationary_std"] < math.inf and base["b_crit"] == 0:
             return (f" (on {r['problem']} at η = {r['lr']:g}: spread × {r['stationary_std'] / base['stationary_std']:.2f}, "
                     f"variance × {(r['stationary_std'] / base['stationary_std']) ** 2:.2f})")
     return ""
@@ -212,8 +214,14 @@ def write_sharp_flat_report(summary: dict[str, Any], sweeps: Sequence[BasinSweep
              f"{summary['seeds']} seeds × {summary['steps']} steps per cell; {len(rows)} cells over "
              f"{len({r['method'] for r in rows})} methods.", "", INTRO, "", "## Landscapes", ""]
     for ls in summary["landscapes"]:
+        grid = summary.get("grid", {}).get(ls["name"])
         lines.append(f"- **{ls['name']}**: {ls['why']}. Sharp minimum λmax = {ls['sharp_curvature']:.4g}, flat "
-                     f"λmax = {ls['flat_curvature']:.4g}; x0 = {[round(v, 4) for v in ls['x0']]}.")
+                     f"λmax = {ls['flat_curvature']:.4g} (minima {ls.get('minima', 'exact')}); x0 = "
+                     f"{[round(v, 4) for v in ls['x0'][:6]]}{' …' if len(ls['x0']) > 6 else ''}." + (
+                         f" Grid: η ∈ {grid['lrs']}, B ∈ {grid['batches']} ({grid['source']})." if grid else ""))
+    if summary.get("omitted"):
+        lines += ["", "Theory overlays left out (the measurements above them stand; only the predictions are "
+                  "missing):", "", *[f"- {why}" for why in summary["omitted"]]]
     lc = summary["lanczos"]
     lines += ["", f"Sharpness metric cross-check: Lanczos on Hessian-vector products (`analysis.sharpness`) against "
                   f"the exact Hessian at {lc['points']} final iterates: largest relative gap {lc['max_relative_gap']:.1e}.",
@@ -238,8 +246,10 @@ def write_sharp_flat_report(summary: dict[str, Any], sweeps: Sequence[BasinSweep
             lines += ["Significantly below:", *_claim_lines(claims, "G5", False), ""]
     for ls in summary["landscapes"]:
         lines += [f"## {ls['name']}: flat fraction [95% CI] · median final λmax", "",
-                  *basin_table(rows, ls["name"]), "", "SGD at the sharp minimum, step by step:", "",
-                  *sgd_explanation(rows, ls["name"]), "", *sgd_theory_table(rows, ls["name"]), ""]
+                  *basin_table(rows, ls["name"]), ""]
+        if explained := sgd_explanation(rows, ls["name"]):
+            lines += ["SGD at the sharp minimum, step by step:", "", *explained, "",
+                      *sgd_theory_table(rows, ls["name"]), ""]
     lines += ["## Noise-driven escape (a linear proxy, not a theorem)", "",
               "Where the sharp minimum is linearly stable, leaving it takes noise. σ is the stationary spread of the "
               "linearised method along the sharp direction, exact for that linear model: for SGD and heavy ball the "

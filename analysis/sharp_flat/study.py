@@ -18,11 +18,12 @@ from typing import Any, Sequence
 import jax
 import numpy as np
 
+import problems
 import xtrap
-from problems import check_choice
+from problems import check_choice, check_int, check_real
 
-from .basins import EXTRAPOLATED, METHODS, BasinSweep, basin_rows, basin_sweep
-from .landscapes import Landscape, landscapes
+from .basins import EXTRAPOLATED, METHODS, BasinSweep, MethodSpec, basin_rows, basin_sweep, method_spec, theory_omitted
+from .landscapes import Landscape, landscape, landscapes
 from .overlays import stability_filter
 from ..output import progress as progress_items
 from ..output import write_json
@@ -61,8 +62,10 @@ def _groups(rows: Sequence[dict[str, Any]]) -> dict[tuple, list[dict[str, Any]]]
     return {k: sorted(v, key=lambda r: r["batch"]) for k, v in out.items()}
 
 
-def _g3(group: list[dict[str, Any]]) -> dict[str, Any]:
+def _g3(group: list[dict[str, Any]]) -> dict[str, Any] | None:
     small, large = group[0], group[-1]
+    if "b_crit" not in small:  # the theory overlays were left out (row["theory"] says why)
+        return None
     b_crit = small["b_crit"]
     applies = len(group) > 1 and small["batch"] < b_crit <= large["batch"]
     found = f"flat fraction {_ci(small)} at B={small['batch']} vs {_ci(large)} at B={large['batch']}"
@@ -76,6 +79,8 @@ def _g3(group: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _g4(g: dict[str, Any]) -> dict[str, Any] | None:
+    if "lyapunov" not in g:
+        return None
     lam, se, ms = g["lyapunov"], g["lyapunov_se"], g["mean_square_factor"]
     if abs(lam) <= 4 * se:  # the sign of the exponent is not resolved: no prediction
         return None
@@ -100,7 +105,8 @@ def _g5(g: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
                 detail=f"{_ci(g)} vs large-batch SGD (B={base['batch']}) {_ci(base)}; {how}")
 
 
-def claims(rows: Sequence[dict[str, Any]], g2_rows: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+def claims(rows: Sequence[dict[str, Any]], g2_rows: Sequence[dict[str, Any]] = (),
+           equal_depth: Sequence[str] = EQUAL_DEPTH) -> list[dict[str, Any]]:
     """The claims of THEORY.md §G2–§G5 held against the rows; ``holds`` is True, False or None (no prediction,
     or the intervals overlap). Fractions are compared by their 95% Clopper–Pearson intervals.
 
@@ -110,25 +116,29 @@ def claims(rows: Sequence[dict[str, Any]], g2_rows: Sequence[dict[str, Any]] = (
     * **G4** (SGD): where the Lyapunov exponent's sign is resolved (:math:`|\\Lambda|>4` SE), whatever the
       mean-square factor says: :math:`\\Lambda<0`: most runs stay in the sharp basin; :math:`\\Lambda>0`: most runs
       end farther than 1/8 of the barrier from the sharp minimum (they leave it, not necessarily its basin).
-    * **G5**: on equal-depth landscapes, each extrapolated method (:data:`analysis.sharp_flat.basins.EXTRAPOLATED`) ends in
-      the flat basin more often than large-batch SGD (largest batch) at the same step.
+    * **G5**: on equal-depth landscapes (named in ``equal_depth``), each extrapolated method
+      (:data:`analysis.sharp_flat.basins.EXTRAPOLATED`) ends in the flat basin more often than large-batch SGD
+      (largest batch) at the same step.
+
+    G3 and G4 need the theory overlays: rows without them (``row["theory"]`` says why) make no such claim.
     """
     out: list[dict[str, Any]] = list(g2_rows)
     groups = _groups(rows)
     for (prob, meth, lr), group in groups.items():
         if meth == "SGD":
-            out.append(_g3(group))
-            out += [c for c in map(_g4, group) if c is not None]
-        elif meth in EXTRAPOLATED and prob in EQUAL_DEPTH and (prob, "SGD", lr) in groups:
+            out += [c for c in [_g3(group), *map(_g4, group)] if c is not None]
+        elif meth in EXTRAPOLATED and prob in equal_depth and (prob, "SGD", lr) in groups:
             out += [_g5(g, groups[(prob, "SGD", lr)][-1]) for g in group]
     return out
 
 
-def g2_deterministic(landscape: Landscape, lrs: Sequence[float], steps: int = 2000) -> list[dict[str, Any]]:
+def g2_deterministic(landscape: Landscape, lrs: Sequence[float], steps: int = 2000,
+                     methods: Sequence[MethodSpec] | None = None) -> list[dict[str, Any]]:
     """THEORY.md §G2 as a classification: with exact gradients from the sharp minimum + 1e-3, a run
     converges to it (final distance below 1/100 of the initial one) iff the G2 filter says it is stable.
 
-    Methods with an ``exact`` form in :data:`analysis.sharp_flat.basins.METHODS` only. A stable contraction factor
+    ``methods`` (default: :data:`analysis.sharp_flat.basins.METHODS`) that have an ``exact`` form only. A stable
+    contraction factor
     :math:`\\rho` reaches 1/100 within ``steps`` when :math:`\\rho^{\\rm steps}<10^{-2}`, i.e. outside about
     0.2% of the threshold for 2000 steps; closer cells may read "did not converge".
     """
@@ -137,7 +147,7 @@ def g2_deterministic(landscape: Landscape, lrs: Sequence[float], steps: int = 20
     lam = landscape.curvature("sharp")
     d0 = float(np.linalg.norm(landscape.x0 - sharp))
     out = []
-    for spec in METHODS.values():
+    for spec in (METHODS.values() if methods is None else methods):
         if spec.exact is None:
             continue
         res = xtrap.run(p, spec.exact(np.asarray(lrs, float)), steps=steps, seeds=1, x0=landscape.x0, iterates=True,
@@ -189,7 +199,8 @@ def minima_sharpness(landscape: Landscape, epsilon: float = 0.05, seed: int = 0)
         x, w = np.asarray(m.x), np.linalg.eigvalsh(np.asarray(m.hessian))
         tr = hessian_trace(p.value, x, key=key, probes=64)
         f0 = float(p.value(x))
-        out.append(dict(problem=landscape.name, minimum=label, value=f0, lambda_max=float(w[-1]),
+        out.append(dict(problem=landscape.name, minimum=label, source=p.sources.get("minima", "exact"), value=f0,
+                        lambda_max=float(w[-1]),
                         lanczos=float(top_eigenvalues(p.value, x, 1, key=key)[0]), trace=float(w.sum()),
                         hutchinson=tr.estimate, hutchinson_ci=(tr.ci_low, tr.ci_high),
                         slq_mean=hessian_spectral_density(p.value, x, key=key, probes=8).moment(1), epsilon=epsilon,
@@ -200,7 +211,48 @@ def minima_sharpness(landscape: Landscape, epsilon: float = 0.05, seed: int = 0)
 
 def _landscape_view(ls: Landscape) -> dict[str, Any]:
     return {"name": ls.name, "why": ls.why, "x0": [float(v) for v in ls.x0], "sharp_curvature": ls.curvature("sharp"),
-            "flat_curvature": ls.curvature("flat"), "shift": ls.shift, "barrier": ls.barrier}
+            "flat_curvature": ls.curvature("flat"), "shift": ls.shift, "barrier": ls.barrier,
+            "minima": ls.problem.sources.get("minima", "exact"), "theory": ls.theory, "equal_depth": ls.equal_depth}
+
+
+def _landscapes(problem: Any) -> list[Landscape]:
+    """The study's landscapes: the two built-in ones, or the one of ``problem``."""
+    if problem is None:
+        return landscapes()
+    if isinstance(problem, Landscape):
+        return [problem]
+    if isinstance(problem, str):
+        return [landscape(problems.make(problem))]
+    return [landscape(problem)]
+
+
+def _default_lrs(ls: Landscape, count: int) -> list[float]:
+    """Step sizes around the sharp minimum's G2 threshold for SGD, 2/λ_sharp: ``count`` of them from 0.5 to 1.5
+    times it, all below the flat minimum's 2/λ_flat (so the flat minimum stays stable), 3 significant digits."""
+    t_sharp, t_flat = 2 / ls.curvature("sharp"), 2 / ls.curvature("flat")
+    out = [min(c * t_sharp, 0.9 * t_flat) for c in np.linspace(0.5, 1.5, count)]
+    return sorted({float(f"{v:.3g}") for v in out})
+
+
+def _grid(ls: Landscape, level: str, lrs: Any, batches: Any, built_in: bool) -> tuple[list[float], list[int], str]:
+    """The step sizes and batch sizes of one landscape's sweeps, and where they came from."""
+    cfg = LEVELS[level]["grid"]
+    how = []
+    if lrs is None:
+        lrs = cfg[ls.name][0] if built_in else _default_lrs(ls, len(cfg["two-basin"][0]))
+        how.append("step sizes: the level's" if built_in else "step sizes: 0.5 to 1.5 x 2/lambda_sharp (below "
+                   "2/lambda_flat)")
+    else:
+        lrs = [check_real("lrs", v, lo=0.0, lo_open=True) for v in np.atleast_1d(np.asarray(lrs, float)).tolist()]
+        how.append("step sizes: given")
+    n = ls.problem.n
+    if batches is None:
+        batches = [b for b in (cfg[ls.name][1] if built_in else cfg["two-basin"][1]) if n is None or b <= n]
+        how.append("batch sizes: the level's" + ("" if built_in or n is None else f" up to n={n}"))
+    else:
+        batches = [check_int("batches", v, lo=1, hi=n) for v in np.atleast_1d(np.asarray(batches)).tolist()]
+        how.append("batch sizes: given")
+    return lrs, batches, ", ".join(how)
 
 
 def _save_json(out: dict[str, Any], out_dir: str | Path | None) -> None:
@@ -210,42 +262,66 @@ def _save_json(out: dict[str, Any], out_dir: str | Path | None) -> None:
 
 
 def sharp_flat(level: str = "quick", out_dir: str | Path | None = None, *, progress: Any = False,
-               svg: bool = False, seed: int = 0, methods: Sequence[str] | None = None) -> dict[str, Any]:
+               svg: bool = False, seed: int = 0, methods: Sequence[Any] | None = None, problem: Any = None,
+               lrs: Sequence[float] | None = None, batches: Sequence[int] | None = None, seeds: int | None = None,
+               steps: int | None = None) -> dict[str, Any]:
     """Run every basin sweep of ``level``; write the report, figures and ``basins.json`` to ``out_dir`` if given.
 
     ``basins.json`` is rewritten after every sweep (``"complete": false`` until the end), so an interrupted
     run keeps the rows of the sweeps that finished.
 
+    Args:
+        level: ``"quick"`` or ``"full"``: the seeds, steps and (for the built-in landscapes) grid.
+        methods: names of :data:`~analysis.sharp_flat.basins.METHODS` (default: all), or a user's
+            :class:`xtrap.Method` objects (swept over the same grid, without theory overlays).
+        problem: ``None`` (the two built-in landscapes), a family name, a :class:`problems.Problem` with minima
+            labelled sharp and flat (``problems.make("two-basin", sharp_curvature=40)``, a user's problem) or a
+            :class:`~analysis.sharp_flat.landscapes.Landscape`.
+        lrs, batches: the grid (default: the level's for the built-in landscapes; otherwise step sizes 0.5 to
+            1.5 times 2/λ_sharp and the level's batch sizes up to ``n``).
+        seeds, steps: override the level's.
+
     Returns:
-        ``{"level", "basins": rows, "claims", "lanczos", "minima", "landscapes", "seeds", "steps", "complete",
-        "seconds", "report"}``; a row has at least ``problem, method, batch, lr, flat_fraction, ci_low, ci_high,
-        runs``.
+        ``{"level", "basins": rows, "claims", "lanczos", "minima", "landscapes", "seeds", "steps", "grid",
+        "omitted", "complete", "seconds", "report"}``; a row has at least ``problem, method, batch, lr,
+        flat_fraction, ci_low, ci_high, runs, theory``; ``omitted`` lists the theory left out and why.
 
     Raises:
-        ParameterError: an unknown level or method.
+        ParameterError: an unknown level or method, a problem without sharp and flat minima, a bad grid.
 
-    >>> out = sharp_flat("quick", methods=["SGD"])  # doctest: +SKIP
+    >>> import problems
+    >>> out = sharp_flat(problem=problems.make("two-basin", sharp_curvature=40), methods=["SGD", "EXTRAP-SGD"],
+    ...                  lrs=[0.05, 0.1], batches=[1, 64], seeds=50, steps=200)  # doctest: +SKIP
     """
     level = check_choice("level", level, tuple(LEVELS))
-    names = list(METHODS) if methods is None else [methods] if isinstance(methods, str) else list(methods)
-    for m in names:
-        check_choice("methods", m, tuple(METHODS))
+    specs = [method_spec(m) for m in (list(METHODS) if methods is None else
+                                      [methods] if isinstance(methods, (str, xtrap.Method)) else list(methods))]
+    if not specs or len({m.label for m in specs}) < len(specs):
+        raise problems.ParameterError(f"methods must be one or more distinct methods; got labels "
+                                      f"{[m.label for m in specs]}")
     t0 = time.perf_counter()
-    cfg, lands = LEVELS[level], landscapes()
-    out: dict[str, Any] = {"level": level, "seeds": cfg["seeds"], "steps": cfg["steps"], "complete": False,
-                           "landscapes": [_landscape_view(ls) for ls in lands], "basins": []}
+    cfg, lands = LEVELS[level], _landscapes(problem)
+    seeds = cfg["seeds"] if seeds is None else check_int("seeds", seeds, lo=1)
+    steps = cfg["steps"] if steps is None else check_int("steps", steps, lo=1)
+    grids = {ls.name: _grid(ls, level, lrs, batches, problem is None) for ls in lands}
+    omitted = list(dict.fromkeys([f"{ls.name}: {ls.theory}" for ls in lands if ls.theory is not None]
+                                 + [theory_omitted(ls, m) for ls in lands if ls.theory is None for m in specs
+                                    if m.kind is None]))
+    out: dict[str, Any] = {"level": level, "seeds": seeds, "steps": steps, "complete": False,
+                           "landscapes": [_landscape_view(ls) for ls in lands], "basins": [], "omitted": omitted,
+                           "grid": {k: {"lrs": g[0], "batches": g[1], "source": g[2]} for k, g in grids.items()}}
     if out_dir is not None:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
-    jobs = [(ls, name) for ls in lands for name in names]
+    jobs = [(ls, spec) for ls in lands for spec in specs]
     sweeps: list[BasinSweep] = []
-    for ls, name in progress_items(jobs, progress, "sharp-flat sweeps"):
-        lrs, batches = cfg["grid"][ls.name]
-        sweeps.append(basin_sweep(ls, METHODS[name], lrs, batches, seeds=cfg["seeds"], steps=cfg["steps"], seed=seed))
+    for ls, spec in progress_items(jobs, progress, "sharp-flat sweeps"):
+        grid_lrs, grid_batches, _ = grids[ls.name]
+        sweeps.append(basin_sweep(ls, spec, grid_lrs, grid_batches, seeds=seeds, steps=steps, seed=seed))
         out["basins"] += basin_rows(sweeps[-1])
         _save_json(out, out_dir)
-    g2 = [c for ls in lands for c in g2_deterministic(ls, cfg["grid"][ls.name][0])]
-    out.update(claims=claims(out["basins"], g2), lanczos=lanczos_crosscheck(sweeps),
-               minima=[r for ls in lands for r in minima_sharpness(ls)])
+    g2 = [c for ls in lands if ls.theory is None for c in g2_deterministic(ls, grids[ls.name][0], methods=specs)]
+    out.update(claims=claims(out["basins"], g2, [ls.name for ls in lands if ls.equal_depth]),
+               lanczos=lanczos_crosscheck(sweeps), minima=[r for ls in lands for r in minima_sharpness(ls)])
     if out_dir is not None:
         from .report import write_sharp_flat_report
 

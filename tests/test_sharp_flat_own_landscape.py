@@ -1,0 +1,172 @@
+"""Sharp vs flat on the user's settings (issue 11, item 4): any problem with labelled minima as a landscape, the
+methods and grid chosen by the user, the theory overlays where they apply and a stated reason where they do not.
+
+The expectations come from outside the code under test: barriers from the minima themselves, per-sample curvatures
+from ``jax.hessian`` of the user's own per-sample loss, basin outcomes from linear stability (a step above
+2/lambda_sharp cannot stay at the sharp minimum; a step far below it, with small noise, cannot leave it).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import problems
+import xtrap
+from analysis import sharp_flat
+from analysis.sharp_flat import landscape, landscapes
+from analysis.sharp_flat.overlays import curvature_spread
+from xtrap.cli import main
+
+basins = importlib.import_module("analysis.sharp_flat.basins")
+
+
+def _wells(x):  # a sharp well at s = -1 (curvature 40) and a flat one at s = 2 (curvature 2), equal depth 1
+    return (-jnp.exp(-20.0 * (x[0] + 1) ** 2) - jnp.exp(-(x[0] - 2) ** 2) + 0.01 * x[0] ** 2 + 0.5 * x[1] ** 2)
+
+
+@pytest.fixture(scope="module")
+def wells() -> problems.Problem:
+    return problems.from_function(_wells, jnp.array([0.5, 0.3]), noise=0.05, starts=16, spread=2.0)
+
+
+def test_the_built_in_landscapes_are_the_general_constructor_on_their_problems() -> None:
+    tb, cs = landscapes()
+    sharp = np.asarray(tb.minimum("sharp").x)
+    assert tb.barrier == pytest.approx(abs(float(tb.problem.ridge) - sharp[0]), rel=0, abs=0)
+    np.testing.assert_array_equal(tb.x0, sharp + 1e-3 * np.eye(2)[0])
+    assert tb.theory is None and cs.theory is None and tb.equal_depth and not cs.equal_depth
+    np.testing.assert_array_equal(np.abs(cs.sharp_direction()), [1.0])
+
+
+def test_a_user_landscape_states_why_the_theory_is_left_out(wells) -> None:
+    ls = landscape(wells, "wells")
+    xs, xf = (np.asarray(ls.minimum(k).x) for k in ("sharp", "flat"))
+    np.testing.assert_allclose([xs[0], xf[0]], [-1.0, 2.0], atol=0.03)
+    assert ls.barrier == pytest.approx(0.5 * np.linalg.norm(xf - xs), rel=1e-14)  # the nearest-minimum boundary
+    assert ls.theory is not None and "minima are estimated" in ls.theory and "L-BFGS" in ls.theory
+    assert ls.equal_depth  # f = -1 + small terms at both wells
+
+
+def test_landscape_refuses_problems_without_sharp_and_flat_minima() -> None:
+    with pytest.raises(problems.ParameterError, match="needs minima labelled 'sharp' and 'flat'; quadratic has 'global'"):
+        landscape(problems.make("quadratic"))
+    with pytest.raises(problems.ParameterError, match="x0 must be a finite vector of shape"):
+        landscape(problems.make("two-basin"), x0=[0.0])
+
+
+def _gradient_descent_end(lr: float, x0: np.ndarray, steps: int) -> np.ndarray:
+    """A hand-written exact-gradient loop on the user's own function (no xtrap code)."""
+    grad, x = jax.grad(_wells), jnp.asarray(x0)
+    for _ in range(steps):
+        x = x - lr * grad(x)
+    return np.asarray(x)
+
+
+def test_sharp_flat_on_a_user_problem_and_method_measures_without_theory(wells, tmp_path) -> None:
+    ls = landscape(wells)
+    lam = ls.curvature("sharp")
+    # stay: far below SGD's linear-stability threshold 2/lambda. leave: linear instability alone is not enough, since
+    # the Gaussian well -exp(-20 u^2) has a 2-cycle u = +-sqrt(ln(20 eta)/20) that is stable while 20 eta < e^(1/2),
+    # i.e. eta < 3.3/lambda; at 8/lambda exact gradient descent (a NumPy loop below) ends in the flat well, which
+    # is stable there (8/lambda = 0.2 < 2/lambda_flat = 1), and the small noise (0.05) should not change that
+    stay, leave = 0.2 / lam, 8.0 / lam
+    assert abs(_gradient_descent_end(leave, ls.x0, 300)[0] - 2.0) < 0.05
+    assert abs(_gradient_descent_end(stay, ls.x0, 300)[0] + 1.0) < 0.01
+    mine = xtrap.extrap_sgd(lr=0.01, extrap_lr=0.01)
+    out = sharp_flat(problem=wells, methods=["SGD", mine], lrs=[stay, leave], batches=[1, 4], seeds=40, steps=300,
+                     out_dir=tmp_path)
+    rows = {(r["method"], r["lr"], r["batch"]): r for r in out["basins"]}
+    assert len(rows) == 8 and out["complete"]
+    assert all("sharp_stable" not in r and "b_crit" not in r and r["theory"] for r in rows.values())
+    assert [c for c in out["claims"] if c["claim"] in ("G2", "G3", "G4")] == []
+    assert len(out["omitted"]) == 1 and out["omitted"][0].startswith("user: the minima are estimated")
+    for b in (1, 4):
+        assert rows[("SGD", stay, b)]["ci_high"] < 0.5  # stays at the sharp minimum
+        assert rows[("SGD", leave, b)]["ci_low"] > 0.5  # thrown out, and the flat minimum is stable at this step
+    report = (tmp_path / "report.md").read_text()
+    assert "Theory overlays left out" in report and "SGD at the sharp minimum, step by step" not in report
+    assert json.loads((tmp_path / "basins.json").read_text())["complete"] is True
+    assert (tmp_path / "sharp_flat_landscape.png").stat().st_size > 0
+
+
+def test_sharp_flat_with_parameters_keeps_the_theory_and_centres_its_default_steps() -> None:
+    p = problems.make("two-basin", sharp_curvature=40)
+    ls = landscape(p)
+    out = sharp_flat(problem=p, methods=["SGD", "EXTRAP-SGD"], batches=[1, 64], seeds=8, steps=40)
+    want = sorted({float(f"{c * 2 / ls.curvature('sharp'):.3g}") for c in (0.5, 1.0, 1.5)})
+    assert out["grid"]["two-basin"]["lrs"] == want and out["omitted"] == []
+    assert all(r["sharp_curvature"] == ls.curvature("sharp") and "sharp_stable" in r for r in out["basins"])
+    g2 = [c for c in out["claims"] if c["claim"] == "G2"]
+    assert {c["method"] for c in g2} == {"SGD", "EXTRAP-SGD"} and len(g2) == 2 * len(want)
+    for c in g2:  # SGD's filter: stable iff eta < 2 / lambda_sharp
+        if c["method"] == "SGD":
+            assert ("predicted stable" in c["detail"]) == (c["lr"] < 2 / ls.curvature("sharp"))
+
+
+def test_sharp_flat_refuses_a_bad_grid() -> None:
+    p = problems.make("two-basin")
+    for kw, match in [({"lrs": [0.1, -1.0]}, "lrs must be"), ({"batches": [0]}, "batches must be"),
+                      ({"batches": [65]}, "batches must be"), ({"seeds": 0}, "seeds must be"),
+                      ({"methods": ["SGD", "SGD"]}, "distinct methods"), ({"methods": [3]}, "methods must hold")]:
+        with pytest.raises(problems.ParameterError, match=match):
+            sharp_flat(problem=p, **kw)
+
+
+def test_curvature_spread_of_a_user_finite_sum_uses_its_own_per_sample_hessians() -> None:
+    rng = np.random.default_rng(3)
+    data = {"a": rng.standard_normal((12, 3)), "c": rng.uniform(0.5, 2.0, 12)}
+
+    def loss(x, s):  # per-sample curvature differs through c and a
+        return s["c"] * jnp.log(1 + (s["a"] @ x) ** 2) + 0.5 * jnp.sum(x ** 2)
+
+    p = problems.from_samples(loss, data, jnp.array([0.3, -0.2, 0.1]), starts=1)
+    x = jnp.array([0.2, 0.1, -0.3])
+    v = jnp.asarray(np.linalg.eigh(np.asarray(p.hessian(x)))[1][:, -1])
+    want = np.array([float(v @ jax.hessian(loss)(x, {"a": data["a"][i], "c": data["c"][i]}) @ v) for i in range(12)])
+    h, a, s = curvature_spread(p, x)
+    np.testing.assert_allclose(h, want, rtol=1e-12, atol=1e-12)
+    assert a == pytest.approx(want.mean(), rel=1e-12) and s == pytest.approx(want.std(), rel=1e-9)
+
+
+def test_hessian_spectra_in_chunks_equal_one_dense_pass(monkeypatch) -> None:
+    p = problems.make("two-basin", dim=3)
+    xs = np.random.default_rng(0).normal(size=(11, 3))
+    want = np.linalg.eigvalsh(np.stack([np.asarray(p.hessian(jnp.asarray(x))) for x in xs]))
+    monkeypatch.setattr(basins, "HESSIAN_CHUNK_ENTRIES", 4 * 9)  # chunks of 4 points, the last one padded
+    top, tr = basins._spectra(p, xs)
+    np.testing.assert_allclose(top, want[:, -1], rtol=1e-13)
+    np.testing.assert_allclose(tr, want.sum(axis=1), rtol=1e-13)
+
+
+def test_the_cli_runs_a_users_landscape_and_method_and_refuses_misuse(tmp_path, monkeypatch, capsys) -> None:
+    (tmp_path / "mine.py").write_text(
+        "import jax.numpy as jnp\nimport problems, xtrap\n\n"
+        "def wells(sharp=40.0):\n"
+        "    f = lambda x: -jnp.exp(-sharp / 2 * (x[0] + 1) ** 2) - jnp.exp(-(x[0] - 2) ** 2) + 0.5 * x[1] ** 2\n"
+        "    return problems.from_function(f, jnp.array([0.5, 0.3]), noise=0.05, starts=16, spread=2.0)\n\n"
+        "def lookahead(lr, batch):\n"
+        "    return xtrap.extrap_sgd(lr=lr, extrap_lr=0.01, batch=batch)\n")
+    monkeypatch.chdir(tmp_path)
+    code = main(["sharp-flat", "--problem", "mine.py:wells", "--param", "sharp=30", "--methods", "SGD,mine.py:lookahead",
+                 "--lr", "0.01,0.02", "--batch", "1,2", "--seeds", "4", "--steps", "20", "--out", "o", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and {r["method"] for r in out["basins"]} == {"SGD", "lookahead"} and out["seeds"] == 4
+    assert out["landscapes"][0]["minima"] == "estimated" and out["omitted"]
+    for argv, message in [(["--param", "a=1"], "--param needs --problem"),
+                          (["--methods", "SGD,BOGUS"], "--methods must name study methods"),
+                          (["--problem", "quadratic"], "needs minima labelled 'sharp' and 'flat'"),
+                          (["--problem", "mine.py:nope"], "has no attribute 'nope'"),
+                          (["--batch", "0"], "--batch")]:
+        try:
+            code = main(["sharp-flat", *argv, "--out", "p"])
+        except SystemExit as err:  # argparse's own refusals exit too
+            code = err.code
+        line = capsys.readouterr().err.strip()
+        assert code == 2 and message in line and "\n" not in line, (argv, line)
+    assert not (tmp_path / "p").exists()  # refused before the report folder is touched
