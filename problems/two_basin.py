@@ -234,21 +234,75 @@ def _why_not_two(mins: np.ndarray, maxs: np.ndarray, centers: np.ndarray, curv: 
             f"well below the curvatures ({curv[0]:g}, {curv[1]:g})")
 
 
+def _minimum_curvatures(a: np.ndarray, centers: np.ndarray, curv: np.ndarray, depth: np.ndarray, eps: float,
+                        what: str) -> np.ndarray:
+    """:math:`\\psi''` at the minimum of each well (left, right), or ParameterError when there are not two."""
+    grid = _grid(centers, np.sqrt(depth / curv), a, what)
+    dpsi, mins, maxs = _critical(a, centers, curv, depth, eps, grid)
+    if mins.size != 2 or maxs.size != 1 or not mins[0] < maxs[0] < mins[1]:
+        raise ParameterError("no two minima")
+    return np.asarray(dpsi[2](mins), dtype=float)
+
+
+def _well_curvature_for(target: float, j: int, name: str, a: np.ndarray, centers: np.ndarray, curv: np.ndarray,
+                        depth: np.ndarray, eps: float) -> float:
+    """The curvature :math:`k_j` of well ``j`` at which its minimum has :math:`\\psi''=` ``target`` (the others
+    fixed). Averaging over the shifts lowers the minimum's curvature below :math:`k_j`, and the lowering grows with
+    :math:`k_j` (a narrower well is smoothed more): :math:`\\psi''` rises with :math:`k_j` up to a largest value,
+    then falls. The root on the rising branch is bracketed by doubling and found by Brent's method."""
+    from scipy.optimize import brentq
+
+    def lam(k: float) -> float:
+        trial = curv.copy()
+        trial[j] = k
+        return float(_minimum_curvatures(a, centers, trial, depth, eps, "")[j])
+
+    best, k = (-math.inf, math.nan), max(target - eps, 1e-8)  # psi'' <= k + eps/2 (the wall), so k >= target - eps
+    lo, hi = 0.5 * k, None
+    for _ in range(60):
+        try:
+            v = lam(k)
+        except ParameterError:
+            break
+        best = max(best, (v, k))
+        if v >= target:
+            hi = k
+            break
+        if v < best[0]:  # past the largest value: the target is out of reach
+            break
+        lo, k = k, 2.0 * k
+    if hi is None:
+        raise ParameterError(
+            f"{name} must be at most about {best[0]:.4g} here (the largest curvature of that minimum, at well "
+            f"curvature {best[1]:.3g}: averaging the samples shifted by spread smooths a narrow well); got {target:g} "
+            "(lower spread, raise that well's depth, or give its well curvature instead)")
+    while lam(lo) > target:  # the bracket's lower end
+        lo *= 0.5
+    return float(brentq(lambda k_: lam(k_) - target, lo, hi, xtol=1e-13 * hi, rtol=1e-14))
+
+
 @register("two-basin")
-def two_basin(dim: int = 2, sharp_curvature: float = 20.0, flat_curvature: float = 1.0, sharp_depth: float = 1.0,
-              flat_depth: float = 1.0, separation: float = 3.0, confinement: float = 0.01, c: float = 1.0,
-              n: int = 64, spread: float = 0.1, offset: float = 0.0, seed: int = 0) -> TwoBasin:
+def two_basin(dim: int = 2, sharp_curvature: float | None = None, flat_curvature: float | None = None,
+              sharp_depth: float = 1.0, flat_depth: float = 1.0, separation: float = 3.0, confinement: float = 0.01,
+              c: float = 1.0, n: int = 64, spread: float = 0.1, offset: float = 0.0, seed: int = 0,
+              sharp_well_curvature: float | None = None, flat_well_curvature: float | None = None) -> TwoBasin:
     """Two Gaussian wells (sharp and flat) with shifted copies as samples: basin choice under noise.
 
-    Wells of curvature ``sharp_curvature`` / ``flat_curvature`` and depth ``sharp_depth`` /
-    ``flat_depth`` at :math:`\\mp` ``separation``/2 along :math:`x_1`, quadratic walls of curvature
-    ``confinement`` behind them, :math:`\\frac c2\\|x_{2:}\\|^2` in the other coordinates; ``n`` samples
-    shifted by rms ``spread``; start on the ridge between the wells plus ``offset``.
+    Wells of curvature :math:`k_s, k_f` (``sharp_well_curvature``, ``flat_well_curvature``; default 20 and 1) and
+    depth ``sharp_depth`` / ``flat_depth`` at :math:`\\mp` ``separation``/2 along :math:`x_1`, quadratic walls of
+    curvature ``confinement`` behind them, :math:`\\frac c2\\|x_{2:}\\|^2` in the other coordinates; ``n``
+    samples shifted by rms ``spread``; start on the ridge between the wells plus ``offset``. Averaging the shifted
+    copies smooths the wells, so a minimum's curvature :math:`\\psi''(s^\\star)` is below its well's (k_s = 40
+    gives 23.4). ``sharp_curvature`` / ``flat_curvature`` ask for the minimum's curvature itself: the well
+    curvature that gives it is solved for (Brent's method, to round-off), and a value no well curvature reaches
+    is refused with the largest one that can be had.
 
     Args:
         dim: dimension d, in [1, 4096].
-        sharp_curvature: curvature of the sharp well, in (0, 1e8].
-        flat_curvature: curvature of the flat well, in (0, 1e8].
+        sharp_curvature: curvature psi'' along x_1 at the sharp minimum (its lambda_max when at least c), in
+            (0, 1e8]; solved for (default: not imposed). Not with sharp_well_curvature.
+        flat_curvature: curvature psi'' along x_1 at the flat minimum, in (0, 1e8]; solved for (default: not
+            imposed). Not with flat_well_curvature.
         sharp_depth: depth of the sharp well, in (0, 1e8].
         flat_depth: depth of the flat well, in (0, 1e8].
         separation: distance between the wells along x_1, in (0, 1e6].
@@ -258,6 +312,8 @@ def two_basin(dim: int = 2, sharp_curvature: float = 20.0, flat_curvature: float
         spread: rms shift of the samples, in [0, 1e6].
         offset: shift of the whole landscape along x_1.
         seed: seed of the shifts, in [0, 2^63 - 1].
+        sharp_well_curvature: curvature k_s of the sharp Gaussian well before smoothing, in (0, 1e8] (default 20).
+        flat_well_curvature: curvature k_f of the flat Gaussian well before smoothing, in (0, 1e8] (default 1).
 
     Example:
         >>> import problems
@@ -266,8 +322,16 @@ def two_basin(dim: int = 2, sharp_curvature: float = 20.0, flat_curvature: float
         (['sharp', 'flat'], 64)
     """
     dim = check_int("dim", dim, lo=1, hi=4096)
-    ks = check_real("sharp_curvature", sharp_curvature, lo=0.0, hi=1e8, lo_open=True)
-    kf = check_real("flat_curvature", flat_curvature, lo=0.0, hi=1e8, lo_open=True)
+    targets = {}
+    for name, well, value, default in (("sharp_curvature", "sharp_well_curvature", sharp_well_curvature, 20.0),
+                                       ("flat_curvature", "flat_well_curvature", flat_well_curvature, 1.0)):
+        target = locals()[name]
+        if target is not None and value is not None:
+            raise ParameterError(f"give {name} (the minimum's curvature) or {well} (the well's), not both")
+        if target is not None:
+            targets[name] = check_real(name, target, lo=0.0, hi=1e8, lo_open=True)
+        targets[well] = check_real(well, default if value is None else value, lo=0.0, hi=1e8, lo_open=True)
+    ks, kf = targets["sharp_well_curvature"], targets["flat_well_curvature"]
     hs = check_real("sharp_depth", sharp_depth, lo=0.0, hi=1e8, lo_open=True)
     hf = check_real("flat_depth", flat_depth, lo=0.0, hi=1e8, lo_open=True)
     sep = check_real("separation", separation, lo=0.0, hi=1e6, lo_open=True)
@@ -282,6 +346,14 @@ def two_basin(dim: int = 2, sharp_curvature: float = 20.0, flat_curvature: float
     a = spread * _standardized(rng, (n, 1))[:, 0]
     e = spread * _standardized(rng, (n, dim - 1))
     centers, curv, depth = np.array([-sep / 2, sep / 2]), np.array([ks, kf]), np.array([hs, hf])
+    imposed = [(j, name) for j, name in enumerate(("sharp_curvature", "flat_curvature")) if name in targets]
+    for _ in range(8):  # both imposed: each solve moves the other minimum a little, so alternate until both hold
+        for j, name in imposed:
+            curv[j] = _well_curvature_for(targets[name], j, name, a, centers, curv, depth, eps)
+        got = _minimum_curvatures(a, centers, curv, depth, eps, "") if len(imposed) == 2 else None
+        if got is None or all(abs(got[j] - targets[name]) <= 1e-12 * targets[name] for j, name in imposed):
+            break
+    ks, kf = float(curv[0]), float(curv[1])
     grid = _grid(centers, np.sqrt(depth / curv), a, f"separation ({sep:g}) and spread ({spread:g}) are")
     dpsi, mins, maxs = _critical(a, centers, curv, depth, eps, grid)
     if mins.size != 2 or maxs.size != 1 or not mins[0] < maxs[0] < mins[1]:

@@ -139,11 +139,16 @@ def test_sharpness_at_the_minima_matches_their_hessians_and_writes_the_density(u
 
 
 def test_problems_describes_an_instance_with_its_effective_constants(user_module, capsys) -> None:
-    code, out, _ = _cli(capsys, "problems", "two-basin", "--param", "sharp_curvature=40", "--json")
+    code, out, _ = _cli(capsys, "problems", "two-basin", "--param", "sharp_curvature=30", "--json")
     info = json.loads(out)
     sharp = next(m for m in info["minima"] if m["label"] == "sharp")
     assert code == 0 and info["sources"]["L"] == "exact" and info["constants"]["L"] >= sharp["lambda_max"]
-    assert sharp["lambda_max"] < 40.0 and sharp["lambda_max"] > 1.0  # 40: the well's curvature before smoothing
+    assert sharp["lambda_max"] == pytest.approx(30.0, rel=1e-12)  # a parameter named after a constant gives it
+    code, out, _ = _cli(capsys, "problems", "two-basin", "--param", "sharp_well_curvature=40", "--json")
+    sharp = next(m for m in json.loads(out)["minima"] if m["label"] == "sharp")
+    assert code == 0 and 1.0 < sharp["lambda_max"] < 40.0  # the well's curvature, before smoothing
+    code, _, err = _cli(capsys, "problems", "two-basin", "--param", "sharp_curvature=40")
+    assert code == 2 and "sharp_curvature must be at most about 33.99" in err  # spread 0.1 caps it
     code, out, _ = _cli(capsys, "problems", "mine:ESTIMATED")
     assert code == 0 and "L = 1  (estimated)" in out and "lower bound on the true L" in out
 

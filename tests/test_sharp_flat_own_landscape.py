@@ -96,7 +96,7 @@ def test_sharp_flat_on_a_user_problem_and_method_measures_without_theory(wells, 
 
 
 def test_sharp_flat_with_parameters_keeps_the_theory_and_centres_its_default_steps() -> None:
-    p = problems.make("two-basin", sharp_curvature=40)
+    p = problems.make("two-basin", sharp_curvature=30)
     ls = landscape(p)
     out = sharp_flat(problem=p, methods=["SGD", "EXTRAP-SGD"], batches=[1, 64], seeds=8, steps=40)
     want = sorted({float(f"{c * 2 / ls.curvature('sharp'):.3g}") for c in (0.5, 1.0, 1.5)})

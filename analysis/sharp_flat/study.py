@@ -275,7 +275,7 @@ def sharp_flat(level: str = "quick", out_dir: str | Path | None = None, *, progr
         methods: names of :data:`~analysis.sharp_flat.basins.METHODS` (default: all), or a user's
             :class:`xtrap.Method` objects (swept over the same grid, without theory overlays).
         problem: ``None`` (the two built-in landscapes), a family name, a :class:`problems.Problem` with minima
-            labelled sharp and flat (``problems.make("two-basin", sharp_curvature=40)``, a user's problem) or a
+            labelled sharp and flat (``problems.make("two-basin", sharp_curvature=30)``, a user's problem) or a
             :class:`~analysis.sharp_flat.landscapes.Landscape`.
         lrs, batches: the grid (default: the level's for the built-in landscapes; otherwise step sizes 0.5 to
             1.5 times 2/λ_sharp and the level's batch sizes up to ``n``).
@@ -290,7 +290,7 @@ def sharp_flat(level: str = "quick", out_dir: str | Path | None = None, *, progr
         ParameterError: an unknown level or method, a problem without sharp and flat minima, a bad grid.
 
     >>> import problems
-    >>> out = sharp_flat(problem=problems.make("two-basin", sharp_curvature=40), methods=["SGD", "EXTRAP-SGD"],
+    >>> out = sharp_flat(problem=problems.make("two-basin", sharp_curvature=30), methods=["SGD", "EXTRAP-SGD"],
     ...                  lrs=[0.05, 0.1], batches=[1, 64], seeds=50, steps=200)  # doctest: +SKIP
     """
     level = check_choice("level", level, tuple(LEVELS))

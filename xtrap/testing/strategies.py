@@ -38,7 +38,7 @@ FAMILY_DEFAULTS: dict[str, dict[str, Range]] = {
     "huber": dict(L=(0.5, 4.0), D0=(0.5, 4.0), T=(1, 100), noise=(0.0, 0.5)),
     "logistic": dict(dim=(1, 4), n=(40, 120), reg=(0.0, 1.0), label_noise=(0.1, 0.5), starts=2, seed=(0, 2**16)),
     "noisy-quadratic": dict(dim=(1, 32), scale=(0.0, 2.0)),
-    "two-basin": dict(dim=(1, 3), sharp_curvature=(2.0, 50.0), flat_curvature=(0.2, 2.0), sharp_depth=(0.5, 2.0),
+    "two-basin": dict(dim=(1, 3), sharp_well_curvature=(2.0, 50.0), flat_well_curvature=(0.2, 2.0), sharp_depth=(0.5, 2.0),
                       flat_depth=(0.5, 2.0), separation=(2.0, 5.0), confinement=(0.0, 0.1), c=(0.5, 2.0),
                       n=(8, 64), spread=(0.0, 0.2), offset=(-1.0, 1.0), seed=(0, 2**16)),
 }
