@@ -15,8 +15,11 @@
   when equal). The minima :math:`s_1<\\dots<s_m` alternate with the maxima :math:`r_1<\\dots<r_{m-1}`.
 * **minima of f** [exact products]: all :math:`m^d` points :math:`(s_{k_1},\\dots,s_{k_d})`, enumerated in
   lexicographic order of :math:`(k_1,\\dots,k_d)` (index :math:`\\sum_jk_jm^{d-1-j}`), with Hessian
-  :math:`\\mathrm{diag}(\\phi''(s_{k_j}))`; allowed while :math:`m^d\\le4096`. Label: ``"flat"`` iff every
-  coordinate sits at a 1-D minimum of the smallest curvature (relative tolerance 1e-9), else ``"sharp"``.
+  :math:`\\mathrm{diag}(\\phi''(s_{k_j}))`, while :math:`m^d\\le4096`; beyond that (any d up to 4096: L, mu,
+  f_star and sigma2 stay exact, being separable) only the :math:`m` *diagonal* minima
+  :math:`(s_k,\\dots,s_k)` are listed, and a point flowing to a mixed product minimum has basin -1 (said in
+  :attr:`notes`). Label: ``"flat"`` iff every coordinate sits at a 1-D minimum of the smallest curvature
+  (relative tolerance 1e-9), else ``"sharp"``.
 * :math:`f^\\star=d\\min_k\\phi(s_k)` [exact to round-off].
 * **basins** [exact]: gradient flow is separable, and coordinate :math:`j` converges to :math:`s_k` iff
   :math:`x_j\\in(r_{k-1},r_k)` (:math:`r_0=-\\infty`, :math:`r_m=\\infty`; a point exactly on :math:`r_k` is
@@ -77,9 +80,26 @@ class Cosine(IsotropicNoise):
         return jnp.searchsorted(self.maxs_1d, x, side="left").astype(jnp.int32)
 
     def basin(self, x: Array) -> Array:
-        m = self.mins_1d.shape[0]
+        """The product index :math:`\\sum_jk_jm^{d-1-j}` of the minimum ``x`` flows to; with only the diagonal
+        minima listed (:math:`m^d>4096`), :math:`k` when every coordinate flows to :math:`s_k`, else -1."""
+        m, k = self.mins_1d.shape[0], self.coordinate_basins(x)
+        if not self.all_listed:
+            return jnp.where(jnp.all(k == k[0]), k[0], -1).astype(jnp.int32)
         weights = m ** np.arange(self.dim - 1, -1, -1)
-        return jnp.sum(self.coordinate_basins(x) * jnp.asarray(weights, jnp.int32)).astype(jnp.int32)
+        return jnp.sum(k * jnp.asarray(weights, jnp.int32)).astype(jnp.int32)
+
+    @property
+    def all_listed(self) -> bool:
+        """Whether :attr:`minima` holds every product minimum (:math:`m^d\\le4096`), not only the diagonal ones."""
+        return len(self.minima) == self.mins_1d.shape[0] ** self.dim
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        if self.all_listed:
+            return ()
+        m = self.mins_1d.shape[0]
+        return (f"minima: the {m} diagonal ones (s_k, ..., s_k) of the {m}^{self.dim} product minima (more than "
+                f"{MAX_MINIMA}: not enumerated); a run ending at a mixed product minimum has basin -1",)
 
     def distance_to_minimum(self, x: Array) -> Array:
         d2 = (x[:, None] - self.mins_1d[None, :]) ** 2
@@ -132,10 +152,11 @@ def cosine(dim: int = 2, a: float = 1.0, b: float = 1.0, omega: float = 3.0, noi
     """Separable nonconvex a/2 |x|^2 + b sum cos(omega x_i): many minima, L = a + |b| omega^2.
 
     Sharpness dial ``omega``; additive Gaussian noise of std ``noise`` per coordinate; start
-    ``start * ones(dim)``. The product minima are enumerated, so ``m**dim <= 4096``.
+    ``start * ones(dim)``. The product minima are enumerated while ``m**dim <= 4096``; beyond, only the
+    ``m`` diagonal ones are listed.
 
     Args:
-        dim: dimension d, in [1, 4096] (the product minima are enumerated: at most 4096 of them).
+        dim: dimension d, in [1, 4096] (beyond m**dim = 4096 product minima, only the diagonal ones are listed).
         a: curvature of the quadratic part, in (0, 1e8].
         b: amplitude of the cosine, in [-1e8, 1e8].
         omega: frequency, the sharpness dial, in (0, 1e8].
@@ -160,15 +181,12 @@ def cosine(dim: int = 2, a: float = 1.0, b: float = 1.0, omega: float = 3.0, noi
     if m > MAX_MINIMA:
         raise ParameterError(f"|b|*omega**2/a = {abs(b) * omega**2 / a:g} gives {m} 1-D minima, more than "
                              f"{MAX_MINIMA}; decrease b or omega, or increase a")
-    if m**dim > MAX_MINIMA:
-        top = max(d for d in range(1, dim) if m**d <= MAX_MINIMA)
-        raise ParameterError(f"dim must be <= {top} for a={a:g}, b={b:g}, omega={omega:g} "
-                             f"({m} 1-D minima, at most {MAX_MINIMA} product minima); got {dim}")
     phi = 0.5 * a * mins**2 + b * np.cos(omega * mins)
     curv = a - b * omega**2 * np.cos(omega * mins)
     flat_1d = curv <= curv.min() * (1 + 1e-9)
     minima = []
-    for ks in itertools.product(range(m), repeat=dim):
+    listed = itertools.product(range(m), repeat=dim) if m**dim <= MAX_MINIMA else ((k,) * dim for k in range(m))
+    for ks in listed:
         k = np.array(ks)
         label = "flat" if bool(np.all(flat_1d[k])) else "sharp"
         minima.append(Minimum(x=mins[k], hessian=np.diag(curv[k]), value=np.float64(np.sum(phi[k])), label=label))

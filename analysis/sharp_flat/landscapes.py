@@ -79,9 +79,14 @@ def _barrier(p: Problem, sharp: np.ndarray) -> tuple[float, str]:
     flat = _indices(p, "flat")
     if hasattr(p, "ridge"):  # two-basin: the exact basin boundary is the ridge x_1 = ridge
         return abs(float(p.ridge) - float(sharp[0])), "to the ridge (the exact basin boundary)"
-    if hasattr(p, "maxs_1d") and p.dim == 1:  # cosine, d = 1: minimum k has the basin (r_(k-1), r_k)
-        edges = [p.maxs_1d[k - 1] for k in flat if k > 0] + [p.maxs_1d[k] for k in flat if k < len(p.mins_1d) - 1]
-        return float(np.min(np.abs(np.asarray(edges) - sharp[0]))), "to the nearest flat basin's edge (exact)"
+    if hasattr(p, "maxs_1d"):  # cosine: 1-D minimum k has the basin (r_(k-1), r_k), coordinate by coordinate
+        curv, mins, maxs = (np.asarray(v, dtype=float) for v in (p.curv_1d, p.mins_1d, p.maxs_1d))
+        flat_1d = np.flatnonzero(curv <= curv.min() * (1 + 1e-9))
+        edges = np.asarray([maxs[k - 1] for k in flat_1d if k > 0] + [maxs[k] for k in flat_1d if k < len(mins) - 1])
+        own = np.searchsorted(maxs, sharp, side="left")  # each coordinate's 1-D minimum
+        gaps = [0.0 if k in flat_1d else float(np.min(np.abs(edges - s))) for k, s in zip(own, sharp)]
+        return float(np.sqrt(np.sum(np.square(gaps)))), ("to the nearest flat basin (exact: every coordinate not "
+                                                          "at a flattest 1-D minimum crosses its nearest edge)")
     gaps = [np.linalg.norm(np.asarray(p.minima[k].x) - sharp) for k in flat]
     return 0.5 * float(min(gaps)), "half the distance to the nearest flat minimum (the nearest-minimum boundary)"
 
