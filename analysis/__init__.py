@@ -1,9 +1,10 @@
-"""Runs held against bounds, and the two studies built on that: ``xtrap verify`` and ``xtrap sharp-flat``.
+"""Runs held against bounds, and the studies built on that: ``xtrap verify``, ``xtrap sharp-flat``, ``xtrap compare``.
 
-Four rooms and one shared module; imports flow downwards only (``tests/test_architecture.py`` walks them)::
+Five rooms and one shared module; imports flow downwards only (``tests/test_architecture.py`` walks them)::
 
     verify/      the ``xtrap verify`` study: catalog checks, evaluator, figures, report   ─┐ studies
-    sharp_flat/  the ``xtrap sharp-flat`` study: landscapes, basins, overlays, report      ─┘ (verify may run sharp_flat)
+    sharp_flat/  the ``xtrap sharp-flat`` study: landscapes, basins, overlays, report       │ (verify may run sharp_flat)
+    compare/     the ``xtrap compare`` study: methods on shared axes, differences tested  ─┘
     checks/      samples -> verdicts: mean ± 4 SE, exact values, medians, Lyapunov, rates ─┐ below every study
     sharpness/   HVP, Lanczos, Hutchinson, SLQ, ε-sharpness of any f at any point          ─┘ (import neither study)
     output.py    files a study writes: figures, Markdown, strict JSON, replaced atomically (imports no room)
@@ -17,19 +18,21 @@ modules are private to their room. The names below are re-exported here for conv
 * :data:`CHECKS`, :func:`evaluate_check`, :func:`verify`, :func:`write_report` (:mod:`analysis.verify`);
 * :func:`top_eigenvalues`, :func:`hessian_trace`, :func:`hessian_spectral_density`, :func:`epsilon_sharpness`, ...
   (:mod:`analysis.sharpness`);
-* :func:`basin_sweep`, :func:`basin_rows`, :func:`landscapes`, :func:`sharp_flat` (:mod:`analysis.sharp_flat`);
+* :func:`basin_sweep`, :func:`basin_rows`, :func:`landscape`, :func:`landscapes`, :func:`sharp_flat`
+  (:mod:`analysis.sharp_flat`); :func:`compare` (:mod:`analysis.compare`);
 * :func:`json_safe` (:mod:`analysis.output`).
 
 Imports xtrap, problems and proofs; only ``xtrap/cli.py`` (and ``xtrap.testing``) import analysis.
 """
 
+from .compare import compare
 from .checks import (CheckResult, RateFit, check, check_median, check_samples, fit_exponent, fit_rate_in_steps,
                      lyapunov_exponent, median_interval, summarize)
 from .output import json_safe
 from .sharpness import (epsilon_sharpness, hessian_spectral_density, hessian_trace, hutchinson_trace, hvp,
                         spectral_density, top_eigenvalues)
 from .sharp_flat import METHODS as SHARP_FLAT_METHODS, BasinSweep, Landscape, basin_rows, basin_sweep, clopper_pearson
-from .sharp_flat import landscapes, sharp_flat
+from .sharp_flat import landscape, landscapes, sharp_flat
 from .verify import CHECKS, Build, CatalogCheck, Ctx, RunSpec, Runner, build, declared_params, standard_params
 from .verify import evaluate as evaluate_check
 from .verify import verify, write_report
@@ -39,6 +42,6 @@ __all__ = [
     "check_median", "check_samples", "declared_params", "evaluate_check", "fit_exponent", "fit_rate_in_steps",
     "lyapunov_exponent", "median_interval", "standard_params", "summarize", "verify", "write_report",
     "SHARP_FLAT_METHODS", "BasinSweep", "Landscape", "basin_rows", "basin_sweep", "clopper_pearson", "landscapes",
-    "sharp_flat", "json_safe", "epsilon_sharpness", "hessian_spectral_density", "hessian_trace", "hutchinson_trace",
+    "sharp_flat", "landscape", "compare", "json_safe", "epsilon_sharpness", "hessian_spectral_density", "hessian_trace", "hutchinson_trace",
     "hvp", "spectral_density", "top_eigenvalues",
 ]

@@ -103,7 +103,7 @@ def landscape(problem: Problem, name: str | None = None, *, x0: Any = None, why:
     """The sharp/flat landscape of ``problem``: it needs minima labelled ``"sharp"`` and ``"flat"``.
 
     Args:
-        problem: any problem with labelled minima (``problems.make("two-basin", sharp_curvature=40)``, or
+        problem: any problem with labelled minima (``problems.make("two-basin", sharp_curvature=30)``, or
             ``problems.from_function(f, x0)``, whose minima are searched and labelled by curvature).
         name: its label in tables and figures (default: the problem's name).
         x0: the start of every run (default: the sharp minimum + 1e-3 along its sharpest direction).

@@ -1,6 +1,7 @@
-"""The ``xtrap`` command line: ``run``, ``check``, ``sharpness``, ``problems``, ``methods``, ``proofs``, ``verify``, ``sharp-flat``.
+"""The ``xtrap`` command line: ``run``, ``check``, ``compare``, ``sharpness``, ``problems``, ``methods``, ``proofs``,
+``verify``, ``sharp-flat``.
 
-One module per command group (:mod:`.run`, :mod:`.check`, :mod:`.listings`, :mod:`.studies`); a user's own
+One module per command group (:mod:`.run`, :mod:`.check`, :mod:`.compare`, :mod:`.listings`, :mod:`.studies`); a user's own
 problem, method or bound is named ``MODULE:NAME`` (:mod:`._load`); strict option parsing in
 :mod:`._args` and output-path checks in :mod:`._paths`. Every command has ``--help`` (every option with its
 default) and ``--json`` (one strict JSON object on stdout). A bad argument prints one line on stderr and exits
@@ -14,7 +15,7 @@ import signal
 import sys
 from typing import Sequence
 
-from . import check, listings, run, sharpness, studies
+from . import check, compare, listings, run, sharpness, studies
 from ._args import CliError, Parser
 from ._args import Terminated as _Terminated
 
@@ -24,6 +25,7 @@ def _build_parser() -> Parser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     run.add_parser(sub)
     check.add_parser(sub)
+    compare.add_parser(sub)
     sharpness.add_parser(sub)
     listings.add_parsers(sub)
     studies.add_parsers(sub)
