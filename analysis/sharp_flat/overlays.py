@@ -117,20 +117,16 @@ def curvature_spread(problem: Problem, x: Any) -> tuple[np.ndarray, float, float
     .. math:: h_i=v^\\top\\nabla^2f_i(x)v,\\qquad a=\\tfrac1n\\textstyle\\sum_ih_i,\\qquad
               s^2=\\tfrac1n\\textstyle\\sum_ih_i^2-a^2 .
 
-    For a finite sum, :math:`h_i` by second derivatives of ``component_value`` where the problem has it, else as
-    :math:`v^\\top\\partial_v\\nabla f_i(x)` (a JVP of the per-sample gradients); for an additive-noise oracle every
-    sample has the Hessian of :math:`f`, so :math:`s=0` (returns ``h`` of length 1).
+    For a finite sum, :math:`h_i=v^\\top\\partial_v\\nabla f_i(x)`, one JVP of the per-sample gradients (any
+    finite sum, a user's too); for an additive-noise oracle every sample has the Hessian of :math:`f`, so
+    :math:`s=0` (returns ``h`` of length 1).
     """
     x = jnp.asarray(x, dtype=jnp.float64)
     w, vecs = np.linalg.eigh(np.asarray(problem.hessian(x)))
     v = jnp.asarray(vecs[:, -1])
     if problem.n is None:
         return np.array([w[-1]]), float(w[-1]), 0.0
-    if hasattr(problem, "component_value"):
-        curv = jax.vmap(lambda i: v @ jax.hessian(lambda y: problem.component_value(y, i))(x) @ v)
-        h = np.asarray(curv(jnp.arange(problem.n)))
-    else:
-        h = np.asarray(jax.jvp(problem.per_sample_grads, (x,), (v,))[1] @ v)
+    h = np.asarray(jax.jvp(problem.per_sample_grads, (x,), (v,))[1] @ v)
     a = float(h.mean())
     return h, a, float(math.sqrt(max(float(np.mean(h * h)) - a * a, 0.0)))
 

@@ -98,7 +98,8 @@ def _g4(g: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _g5(g: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
-    how = ("its G2 filter rejects the sharp minimum" if not g["sharp_stable"] else
+    how = ("no G2 filter here (the theory is left out: " + g["theory"] + ")" if "sharp_stable" not in g else
+           "its G2 filter rejects the sharp minimum" if not g["sharp_stable"] else
            "the sharp minimum is G2-stable for it: noise or smoothing")
     return dict(claim="G5", problem=g["problem"], method=g["method"], lr=g["lr"], batch=g["batch"],
                 holds=_above(g["ci_low"], g["ci_high"], base["ci_low"], base["ci_high"]),
@@ -226,12 +227,14 @@ def _landscapes(problem: Any) -> list[Landscape]:
     return [landscape(problem)]
 
 
-def _default_lrs(ls: Landscape, count: int) -> list[float]:
-    """Step sizes around the sharp minimum's G2 threshold for SGD, 2/λ_sharp: ``count`` of them from 0.5 to 1.5
-    times it, all below the flat minimum's 2/λ_flat (so the flat minimum stays stable), 3 significant digits."""
+STEP_FRACTIONS = {"quick": (0.6, 0.9, 1.4), "full": (0.5, 0.8, 1.25, 1.6)}  # of 2/λ_sharp, away from 1 (marginal)
+
+
+def _default_lrs(ls: Landscape, level: str) -> list[float]:
+    """Step sizes on both sides of the sharp minimum's G2 threshold for SGD, 2/λ_sharp (:data:`STEP_FRACTIONS` of
+    it, none at the marginal 1), each capped at 0.9 × 2/λ_flat (the flat minimum stays stable), 3 digits."""
     t_sharp, t_flat = 2 / ls.curvature("sharp"), 2 / ls.curvature("flat")
-    out = [min(c * t_sharp, 0.9 * t_flat) for c in np.linspace(0.5, 1.5, count)]
-    return sorted({float(f"{v:.3g}") for v in out})
+    return sorted({float(f"{min(c * t_sharp, 0.9 * t_flat):.3g}") for c in STEP_FRACTIONS[level]})
 
 
 def _grid(ls: Landscape, level: str, lrs: Any, batches: Any, built_in: bool) -> tuple[list[float], list[int], str]:
@@ -239,9 +242,9 @@ def _grid(ls: Landscape, level: str, lrs: Any, batches: Any, built_in: bool) -> 
     cfg = LEVELS[level]["grid"]
     how = []
     if lrs is None:
-        lrs = cfg[ls.name][0] if built_in else _default_lrs(ls, len(cfg["two-basin"][0]))
-        how.append("step sizes: the level's" if built_in else "step sizes: 0.5 to 1.5 x 2/lambda_sharp (below "
-                   "2/lambda_flat)")
+        lrs = cfg[ls.name][0] if built_in else _default_lrs(ls, level)
+        how.append("step sizes: the level's" if built_in else "step sizes: " + ", ".join(
+            f"{c:g}" for c in STEP_FRACTIONS[level]) + " x 2/lambda_sharp (each below 0.9 x 2/lambda_flat)")
     else:
         lrs = [check_real("lrs", v, lo=0.0, lo_open=True) for v in np.atleast_1d(np.asarray(lrs, float)).tolist()]
         how.append("step sizes: given")
@@ -277,8 +280,8 @@ def sharp_flat(level: str = "quick", out_dir: str | Path | None = None, *, progr
         problem: ``None`` (the two built-in landscapes), a family name, a :class:`problems.Problem` with minima
             labelled sharp and flat (``problems.make("two-basin", sharp_curvature=30)``, a user's problem) or a
             :class:`~analysis.sharp_flat.landscapes.Landscape`.
-        lrs, batches: the grid (default: the level's for the built-in landscapes; otherwise step sizes 0.5 to
-            1.5 times 2/λ_sharp and the level's batch sizes up to ``n``).
+        lrs, batches: the grid (default: the level's for the built-in landscapes; otherwise the
+            :data:`STEP_FRACTIONS` of 2/λ_sharp and the level's batch sizes up to ``n``).
         seeds, steps: override the level's.
 
     Returns:

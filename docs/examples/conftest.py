@@ -1,5 +1,22 @@
-"""The worked tests of docs/testing.md run as part of the README's test command (float64, as xtrap's checks assume)."""
+"""The worked tests of docs/testing.md and the tutorials run as part of the README's test command (float64, as
+xtrap's checks assume). The tutorials write their figures to ``$XTRAP_TUTORIAL_FIGURES`` when it is set (to build
+the documentation pages with them), else to a temporary folder."""
+
+import os
+from pathlib import Path
 
 import jax
+import pytest
 
 jax.config.update("jax_enable_x64", True)
+
+
+@pytest.fixture
+def figure_dir(tmp_path: Path) -> Path:
+    """Where a tutorial writes its figures."""
+    where = os.environ.get("XTRAP_TUTORIAL_FIGURES")
+    if not where:
+        return tmp_path
+    path = Path(where)
+    path.mkdir(parents=True, exist_ok=True)
+    return path

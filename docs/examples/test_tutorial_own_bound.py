@@ -32,8 +32,23 @@ def test_a_bound_too_good_to_be_true_is_caught():
         assert_obeys((xtrap.sgd(lr=0.5, batch=1), quad), TOO_GOOD, steps=200, seeds=256)
 
 
-def test_measured_against_bound_over_the_horizon():
+def test_measured_against_bound_over_the_horizon(figure_dir):
     r = xtrap.run(quad, xtrap.sgd(lr=0.5, batch=4), steps=200, seeds=64, record_every=1)
     s = horizon_series(r, MY_SGD)
     assert s.steps[0] == 1 and s.steps[-1] == 200
     assert (s.mean - 4 * s.se <= s.bound).all()  # below the bound at every horizon, within 4 SE
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    ax.plot(s.steps, s.mean, label=f"measured {s.quantity} (mean of 64 runs)")
+    ax.fill_between(s.steps, s.mean - 4 * s.se, s.mean + 4 * s.se, alpha=0.3, label="± 4 SE")
+    ax.plot(s.steps, s.bound, "k--", label="my bound 2Δ/(ηT) + Lησ²/b")
+    ax.set(xscale="log", yscale="log", xlabel="horizon T", title="SGD, η = 0.5, b = 4, on a quadratic")
+    ax.legend(fontsize=8)
+    fig.savefig(figure_dir / "tutorial_bound_horizon.png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    assert (figure_dir / "tutorial_bound_horizon.png").stat().st_size > 10_000

@@ -53,7 +53,7 @@ def _sharp_flat_options(sf: argparse.ArgumentParser) -> None:
                     help="comma list of study methods (SGD, SGD+momentum, EXTRAP-SGD, past_extrap, noise_extrap, SAM) "
                          "and user methods MODULE:NAME (an xtrap.Method, or a function of lr and batch returning one)")
     sf.add_argument("--lr", type=real("--lr", lo=0.0, lo_open=True, sweep=True), action=Once,
-                    help="step sizes (comma list; default: the level's, or 0.5 to 1.5 x 2/lambda_sharp)")
+                    help="step sizes (comma list; default: the level's, or 0.6, 0.9, 1.4 x 2/lambda_sharp)")
     sf.add_argument("--batch", type=integer("--batch", sweep=True), action=Once,
                     help=f"batch sizes in [1, {MAX_INT}] (comma list; at most n for a finite sum)")
     sf.add_argument("--seeds", type=integer("--seeds"), action=Once, help="runs per cell (default: the level's)")
