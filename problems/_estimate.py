@@ -107,8 +107,9 @@ class Estimator:
         notes: list[str] = []
         sources["minima"] = "unknown" if not found and minima_given else ("given" if minima_given else "estimated")
         if found:
-            notes.append(f"minima: {self.found_from}; labelled by lambda_max: flattest 'flat', sharpest 'sharp' if at "
-                         f"least sharp_ratio={self.sharp_ratio:g} times sharper, else 'min1', 'min2', ...")
+            notes.append(f"minima: {self.found_from}; labelled by lambda_max: flattest 'flat', sharpest 'sharp' (with "
+                         f"their copies, equal to 1e-6), others 'mid1', ..., if at least sharp_ratio="
+                         f"{self.sharp_ratio:g} times sharper, else 'min1', 'min2', ...")
         if L is not None:
             L_val, sources["L"] = check_real("L", L, lo=0.0, hi=1e300, lo_open=True), "given"
         else:

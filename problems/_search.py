@@ -94,12 +94,30 @@ def sharpness_labels(k: int, sharpness: Sequence[float] | None = None, ratio: fl
 
     With ``sharpness`` and ``ratio``: ``"flat"``/``"sharp"`` only if the sharpest is at least ``ratio`` times
     sharper than the flattest; otherwise ``"min1"``, ..., ``"mink"`` (no minimum is called sharper than another
-    when they differ less, e.g. copies of one minimum under a symmetry of a network)."""
+    when they differ less, e.g. copies of one minimum under a symmetry of a network). With ``sharpness``, every
+    minimum as flat as the flattest (relative :data:`COPY_TOLERANCE`) is ``"flat"`` and every one as sharp as the
+    sharpest is ``"sharp"``: the copies of a network's minimum under a permutation of its hidden units are one
+    kind, and a flat fraction counts them all."""
     if k == 1:
         return ["global"]
     if sharpness is not None and ratio is not None and not sharpness[-1] >= ratio * sharpness[0]:
         return [f"min{j}" for j in range(1, k + 1)]
-    return ["flat"] + [f"mid{j}" for j in range(1, k - 1)] + ["sharp"]
+    if sharpness is None:
+        return ["flat"] + [f"mid{j}" for j in range(1, k - 1)] + ["sharp"]
+    lo, hi = float(sharpness[0]), float(sharpness[-1])
+    out, mid = [], 0
+    for lam in sharpness:
+        if abs(float(lam) - lo) <= COPY_TOLERANCE * abs(lo):
+            out.append("flat")
+        elif abs(float(lam) - hi) <= COPY_TOLERANCE * abs(hi):
+            out.append("sharp")
+        else:
+            mid += 1
+            out.append(f"mid{mid}")
+    return out
+
+
+COPY_TOLERANCE = 1e-6  # relative: minima found by Newton agree to round-off, copies under a symmetry far closer
 
 
 def largest_curvature(hess: Callable | None, hvp: Callable, x: np.ndarray) -> float:

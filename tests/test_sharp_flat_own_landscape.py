@@ -141,3 +141,14 @@ def test_the_cli_runs_a_users_landscape_and_method_and_refuses_misuse(tmp_path, 
         line = capsys.readouterr().err.strip()
         assert code == 2 and message in line and "\n" not in line, (argv, line)
     assert not (tmp_path / "p").exists()  # refused before the report folder is touched
+
+
+def test_copies_of_a_minimum_share_its_label() -> None:
+    """Minima as flat as the flattest (or as sharp as the sharpest) to 1e-6 are that kind: the copies of a network's
+    minimum under a permutation of its hidden units must all count in a flat fraction."""
+    from problems._search import sharpness_labels
+
+    lam = [1.0, 1.0 + 1e-9, 1.5, 3.0 - 1e-9, 3.0]
+    assert sharpness_labels(5, lam, 2.0) == ["flat", "flat", "mid1", "sharp", "sharp"]
+    assert sharpness_labels(3, [1.0, 1.0, 1.5], 2.0) == ["min1", "min2", "min3"]  # not 2 times apart: no kinds
+    assert sharpness_labels(3) == ["flat", "mid1", "sharp"]  # no curvatures given: by order alone

@@ -1,8 +1,9 @@
 """Tutorial: plugging in my own objective and method (docs/own-objects.md). Run by the README's test command.
 
 A 2-layer MLP on synthetic data, defined in under 20 lines, becomes an xtrap problem; EXTRAP-SGD and SGD run on it
-in one compiled sweep each; the final sharpness is measured; a momentum-direction extrapolation rule of my own is
-swept over batch sizes. Every constant xtrap estimated says so.
+in one compiled sweep each; the final sharpness is measured; its sharp and flat minima (found by search) are compared
+in ``xtrap sharp-flat``; a momentum-direction extrapolation rule of my own is swept over batch sizes and put beside
+SGD and EXTRAP-SGD on shared axes. Every constant xtrap estimated says so.
 """
 
 import jax
@@ -13,13 +14,13 @@ import problems
 import xtrap
 from analysis.sharpness import top_eigenvalues
 
-# ---- 1. my objective: a tanh MLP with weight decay on 64 noisy samples of sin(x0) cos(x1) (19 lines) --------------
+# ---- 1. my objective: a tanh MLP with weight decay on 64 noisy samples of sin(x0) cos(x1) (13 lines) --------------
 rng = np.random.default_rng(0)
 X = rng.standard_normal((64, 2))
 Y = np.sin(X[:, 0]) * np.cos(X[:, 1]) + 0.3 * rng.standard_normal(64)
 
 
-def init(key, hidden=8):
+def init(key, hidden=4):
     k1, k2 = jax.random.split(key)
     return {"layer1": {"w": jax.random.normal(k1, (2, hidden)) / 2, "b": jnp.zeros(hidden)},
             "layer2": {"w": jax.random.normal(k2, (hidden,)) / 3, "b": jnp.zeros(())}}
@@ -28,11 +29,12 @@ def init(key, hidden=8):
 def loss(params, sample):
     hidden = jnp.tanh(sample["x"] @ params["layer1"]["w"] + params["layer1"]["b"])
     out = hidden @ params["layer2"]["w"] + params["layer2"]["b"]
-    decay = 1e-2 * sum(jnp.sum(w ** 2) for w in jax.tree_util.tree_leaves(params))
+    decay = 1e-3 * sum(jnp.sum(w ** 2) for w in jax.tree_util.tree_leaves(params))
     return 0.5 * (out - sample["y"]) ** 2 + decay
 
 
-mlp = problems.from_samples(loss, {"x": X, "y": Y}, init(jax.random.key(0)), starts=4)
+# 12 starts spread 2 apart find minima of two curvatures: called sharp and flat when 1.2 times apart
+mlp = problems.from_samples(loss, {"x": X, "y": Y}, init(jax.random.key(0)), starts=12, spread=2.0, sharp_ratio=1.2)
 
 
 # ---- 2. my direction rule: extrapolate along the momentum buffer, u = x - gamma * beta * m (4 lines) --------------
@@ -42,10 +44,12 @@ def momentum_lookahead(x, state, grads, noise, hyper):
 
 
 def test_the_mlp_is_a_problem_whose_estimated_constants_say_so():
-    assert mlp.dim == 33 and mlp.n == 64
+    assert mlp.dim == 17 and mlp.n == 64
     assert mlp.sources["L"] == "estimated" and mlp.sources["sigma2"] == "estimated"
     assert any("lower bound on the true L" in note for note in mlp.notes)
-    assert mlp.unravel(mlp.x0)["layer1"]["w"].shape == (2, 8)  # back to my pytree
+    assert mlp.unravel(mlp.x0)["layer1"]["w"].shape == (2, 4)  # back to my pytree
+    labels = [m.label for m in mlp.minima]  # copies under a permutation of the hidden units share their label
+    assert {"sharp", "flat"} <= set(labels) and mlp.sources["minima"] == "estimated"
 
 
 def test_extrap_sgd_and_sgd_in_one_compiled_sweep_each_and_their_final_sharpness():
@@ -85,4 +89,20 @@ def test_extrap_sgd_against_sgd_on_shared_axes(figure_dir):
     assert all(m["diverged"] == 0 for m in out["methods"]) and (figure_dir / "compare.png").is_file()
     first = out["methods"][0]["curves"]["loss_gap"]["mean"]
     assert first[-1] < first[0]  # training lowered the loss
+
+
+def test_its_sharp_and_flat_minima_compared_in_sharp_flat(figure_dir):
+    from analysis import sharp_flat
+    from analysis.sharp_flat import landscape
+
+    lam = landscape(mlp).curvature("sharp")
+    eta = 0.6 * 2 / lam  # below the sharp minimum's linear-stability threshold for gradient descent
+    out = sharp_flat(problem=mlp, methods=["SGD", "EXTRAP-SGD"], lrs=[eta], batches=[4, 64], seeds=16, steps=200,
+                     out_dir=figure_dir)
+    rows = {(r["method"], r["batch"]): r for r in out["basins"]}
+    # full batch (b = n = 64): exact gradients, a stable minimum, so SGD stays at it; at b = 4 the sampling noise
+    # moves it off to flatter ground (median final lambda_max below the sharp minimum's)
+    assert rows[("SGD", 64)]["near_ci_low"] > 0.5
+    assert rows[("SGD", 4)]["final_sharpness_median"] < lam
+    assert out["omitted"] and (figure_dir / "sharp_flat_final_sharpness.png").is_file()
 
