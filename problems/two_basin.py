@@ -249,36 +249,78 @@ def _well_curvature_for(target: float, j: int, name: str, a: np.ndarray, centers
     """The curvature :math:`k_j` of well ``j`` at which its minimum has :math:`\\psi''=` ``target`` (the others
     fixed). Averaging over the shifts lowers the minimum's curvature below :math:`k_j`, and the lowering grows with
     :math:`k_j` (a narrower well is smoothed more): :math:`\\psi''` rises with :math:`k_j` up to a largest value,
-    then falls. The root on the rising branch is bracketed by doubling and found by Brent's method."""
-    from scipy.optimize import brentq
+    then falls. The rising branch is scanned in steps of :math:`2^{1/4}` from :math:`k_j=` ``target``/2, the root
+    found by Brent's method; a target above the largest value (located by a bounded scalar search) or one no well
+    reaches before the wells stop making two minima is refused, naming what can be had."""
+    from scipy.optimize import brentq, minimize_scalar
 
-    def lam(k: float) -> float:
+    def lam(k: float) -> float:  # NaN where the wells do not make two minima
         trial = curv.copy()
         trial[j] = k
-        return float(_minimum_curvatures(a, centers, trial, depth, eps, "")[j])
-
-    best, k = (-math.inf, math.nan), max(target - eps, 1e-8)  # psi'' <= k + eps/2 (the wall), so k >= target - eps
-    lo, hi = 0.5 * k, None
-    for _ in range(60):
         try:
-            v = lam(k)
-        except ParameterError:
+            v = float(_minimum_curvatures(a, centers, trial, depth, eps, "")[j])
+        except (ParameterError, ValueError, FloatingPointError):
+            return math.nan
+        return v if math.isfinite(v) else math.nan
+
+    ks = [0.5 * target * 2.0 ** (i / 4) for i in range(160)]
+    vals: list[float] = []
+    for k in ks:
+        vals.append(lam(k))
+        v = vals[-1]
+        if math.isfinite(v) and v >= target:
             break
-        best = max(best, (v, k))
-        if v >= target:
-            hi = k
+        if len(vals) >= 3 and all(math.isfinite(u) for u in vals[-3:]) and vals[-1] < vals[-2] < vals[-3]:
+            break  # past the largest value
+    if not (math.isfinite(vals[-1]) and vals[-1] >= target):
+        finite = [(v, k) for v, k in zip(vals, ks) if math.isfinite(v)]
+        if not finite:
+            raise ParameterError(f"{name}={target:g} cannot be had: no well curvature near it makes two minima here "
+                                 "(the wells merge or split); change it, separation or spread")
+        v_best, k_best = max(finite)
+        if v_best >= target * 0.999 or vals[-1] < v_best:  # locate the largest value itself
+            res = minimize_scalar(lambda k: -np.nan_to_num(lam(k), nan=-1e300), bounds=(k_best / 2 ** 0.5,
+                                  k_best * 2 ** 0.5), method="bounded", options={"xatol": 1e-6 * k_best})
+            v_best, k_best = max((v_best, k_best), (-float(res.fun), float(res.x)))
+        raise ParameterError(f"{name} must be at most {v_best:.4g} here (the largest curvature of that minimum, at "
+                             f"well curvature {k_best:.3g}: averaging the samples shifted by spread smooths a narrow "
+                             f"well); got {target:g} (lower spread, raise that well's depth, or give its well "
+                             "curvature instead)")
+    hi = ks[len(vals) - 1]
+    below = [k for v, k in zip(vals[:-1], ks) if math.isfinite(v) and v < target]
+    lo = below[-1] if below else None
+    k = hi
+    while lo is None and k > 1e-12 * target:  # the scan started above the root: go down for the lower end
+        k *= 0.5
+        v = lam(k)
+        if not math.isfinite(v):
             break
-        if v < best[0]:  # past the largest value: the target is out of reach
-            break
-        lo, k = k, 2.0 * k
-    if hi is None:
-        raise ParameterError(
-            f"{name} must be at most about {best[0]:.4g} here (the largest curvature of that minimum, at well "
-            f"curvature {best[1]:.3g}: averaging the samples shifted by spread smooths a narrow well); got {target:g} "
-            "(lower spread, raise that well's depth, or give its well curvature instead)")
-    while lam(lo) > target:  # the bracket's lower end
-        lo *= 0.5
+        if v < target:
+            lo = k
+    if lo is None:
+        raise ParameterError(f"{name}={target:g} cannot be had: even the flattest well that still makes two minima "
+                             f"gives a curvature above it here; raise it")
     return float(brentq(lambda k_: lam(k_) - target, lo, hi, xtol=1e-13 * hi, rtol=1e-14))
+
+
+def _impose(imposed: list[tuple[int, str]], targets: dict[str, float], a: np.ndarray, centers: np.ndarray,
+            curv: np.ndarray, depth: np.ndarray, eps: float) -> None:
+    """Solve ``curv`` in place for the imposed minimum curvatures; the sharp one must stay the sharper."""
+    got = None
+    for _ in range(12):  # both imposed: each solve moves the other minimum a little, so alternate until both hold
+        for j, name in imposed:
+            curv[j] = _well_curvature_for(targets[name], j, name, a, centers, curv, depth, eps)
+        got = _minimum_curvatures(a, centers, curv, depth, eps, "")
+        if all(abs(got[j] - targets[name]) <= 1e-11 * targets[name] for j, name in imposed):
+            break
+    else:
+        raise ParameterError(f"sharp_curvature={targets['sharp_curvature']:g} and flat_curvature="
+                             f"{targets['flat_curvature']:g} could not both be met (each well moves the other's "
+                             "minimum); give one, or the well curvatures")
+    if not got[0] > got[1]:
+        which = "sharp_curvature" if imposed[0][1] == "sharp_curvature" else "flat_curvature"
+        raise ParameterError(f"{which} must keep the sharp minimum sharper than the flat one: it gives "
+                             f"{got[0]:.4g} (sharp) against {got[1]:.4g} (flat); got {targets[which]:g}")
 
 
 @register("two-basin")
@@ -347,12 +389,8 @@ def two_basin(dim: int = 2, sharp_curvature: float | None = None, flat_curvature
     e = spread * _standardized(rng, (n, dim - 1))
     centers, curv, depth = np.array([-sep / 2, sep / 2]), np.array([ks, kf]), np.array([hs, hf])
     imposed = [(j, name) for j, name in enumerate(("sharp_curvature", "flat_curvature")) if name in targets]
-    for _ in range(8):  # both imposed: each solve moves the other minimum a little, so alternate until both hold
-        for j, name in imposed:
-            curv[j] = _well_curvature_for(targets[name], j, name, a, centers, curv, depth, eps)
-        got = _minimum_curvatures(a, centers, curv, depth, eps, "") if len(imposed) == 2 else None
-        if got is None or all(abs(got[j] - targets[name]) <= 1e-12 * targets[name] for j, name in imposed):
-            break
+    if imposed:
+        _impose(imposed, targets, a, centers, curv, depth, eps)
     ks, kf = float(curv[0]), float(curv[1])
     grid = _grid(centers, np.sqrt(depth / curv), a, f"separation ({sep:g}) and spread ({spread:g}) are")
     dpsi, mins, maxs = _critical(a, centers, curv, depth, eps, grid)

@@ -26,7 +26,7 @@ def _curvatures_of_f(p: problems.Problem) -> list[float]:
 
 
 @pytest.mark.parametrize("kw", [dict(sharp_curvature=30.0), dict(sharp_curvature=8.0, dim=1, n=16),
-                                dict(sharp_curvature=40.0, spread=0.05), dict(flat_curvature=0.5, confinement=1.0),
+                                dict(sharp_curvature=40.0, spread=0.05), dict(flat_curvature=1.5, confinement=1.0),
                                 dict(sharp_curvature=20.0, flat_curvature=2.0)])
 def test_a_curvature_parameter_gives_that_curvature_at_its_minimum(kw) -> None:
     p = problems.make("two-basin", **kw)
@@ -46,8 +46,17 @@ def test_the_well_curvature_is_the_curvature_before_smoothing() -> None:
 
 
 def test_an_unreachable_curvature_and_both_names_are_refused_clearly() -> None:
-    with pytest.raises(problems.ParameterError, match=r"sharp_curvature must be at most about 3\d\.\d+ here .*got 40"):
+    with pytest.raises(problems.ParameterError, match=r"sharp_curvature must be at most (3\d\.\d+) here .*got 40") as e:
         problems.make("two-basin", sharp_curvature=40.0)  # spread 0.1 smooths any well below about 34
+    cap = float(e.value.args[0].split("at most ")[1].split(" ")[0])
+    p = problems.make("two-basin", sharp_curvature=0.999 * cap)  # just below the stated largest value: reachable
+    assert _curvatures_of_f(p)[0] == pytest.approx(0.999 * cap, rel=1e-10)
+    for kw, match in [(dict(sharp_curvature=0.5), "must keep the sharp minimum sharper than the flat one"),
+                      (dict(flat_curvature=30.0), "must keep the sharp minimum sharper than the flat one"),
+                      (dict(sharp_curvature=0.01), "sharp_curvature=0.01 cannot be had"),
+                      (dict(flat_curvature=1e-4), "flat_curvature=0.0001 cannot be had")]:
+        with pytest.raises(problems.ParameterError, match=match):
+            problems.make("two-basin", **kw)
     with pytest.raises(problems.ParameterError, match="give sharp_curvature .* or sharp_well_curvature .*not both"):
         problems.make("two-basin", sharp_curvature=10.0, sharp_well_curvature=12.0)
     with pytest.raises(problems.ParameterError, match="flat_curvature must be"):

@@ -132,14 +132,17 @@ def fig_flat_fraction(rows: Sequence[dict[str, Any]], out_dir: Path, svg: bool =
         ax.text(0.02, 0.985, note or "", transform=ax.transAxes, va="top", fontsize=7.5, style="italic")
 
     fig = _panels(rows, draw, "flat-basin fraction")
-    handles = _handles(r["method"] for r in rows) + [
-        Line2D([], [], color="0.3", marker="o", ls="none", label="filled: sharp min. G2-stable"),
-        Line2D([], [], color="0.3", marker="o", mfc="w", mew=1.4, ls="none", label="open: sharp min. G2-unstable"),
-        Line2D([], [], color="k", ls=(0, (6, 2, 1, 2)), label=r"$B_{\rm crit}$ of SGD (A4.Bcrit)")] + (
-        [Line2D([], [], color="0.3", marker="x", ls="none", mew=2, label="all runs diverged")] if all_diverged else [])
+    g2 = [Line2D([], [], color="0.3", marker="o", ls="none", label="filled: sharp min. G2-stable"),
+          Line2D([], [], color="0.3", marker="o", mfc="w", mew=1.4, ls="none", label="open: sharp min. G2-unstable")]
+    bc = [Line2D([], [], color="k", ls=(0, (6, 2, 1, 2)), label=r"$B_{\rm crit}$ of SGD (A4.Bcrit)")]
+    handles = (_handles(r["method"] for r in rows) + (g2 if any("sharp_stable" in r for r in rows) else [])
+               + (bc if any("b_crit" in r for r in rows) else []) +
+               ([Line2D([], [], color="0.3", marker="x", ls="none", mew=2, label="all runs diverged")]
+                if all_diverged else []))
     fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5))
     return save_figure(fig, out_dir, "sharp_flat_fraction", svg), (
-        f"Fraction of runs ending in a flat basin (exact gradient-flow basin of the last iterate, T={rows[0]['steps']} "
+        f"Fraction of runs ending in a flat basin (the problem's basin of the last iterate: exact gradient-flow basins "
+        f"for the built-in families, the nearest listed minimum for a user's problem; T={rows[0]['steps']} "
         "steps, diverged runs excluded) against the batch size B, per method; rows: landscapes, columns: step sizes "
         "η. Error bars: Clopper–Pearson 95% intervals over the non-diverged seeds (up to "
         f"{max(r['runs'] + r['diverged'] for r in rows)} per point); points shifted sideways per method"
@@ -147,7 +150,9 @@ def fig_flat_fraction(rows: Sequence[dict[str, Any]], out_dir: Path, svg: bool =
         f". Theory (grey strip, italic, open markers): a filled marker means the G2 linear-stability filter ({_G2}) "
         "keeps the sharp minimum stable for that method at that η, an open one that it rejects it; for SGD the "
         "dash-dotted line is the critical batch B_crit of A4.Bcrit (mean-square stable at the sharp minimum iff B ≥ "
-        "B_crit, THEORY.md §A4/§G3), Λ the Lyapunov exponent of G4 at the smallest batch (typical paths leave the minimum, not necessarily its basin, iff Λ > 0).")
+        "B_crit, THEORY.md §A4/§G3), Λ the Lyapunov exponent of G4 at the smallest batch (typical paths leave the "
+        "minimum, not necessarily its basin, iff Λ > 0). Where the theory is left out (estimated minima, a user's "
+        "method) markers are filled and no line is drawn: the report says why.")
 
 
 @_STYLE

@@ -125,7 +125,7 @@ def fig_landscape(sweeps: Sequence[BasinSweep], out_dir: Path, svg: bool = False
         p = group[0].landscape.problem
         if hasattr(p, "maxs_1d") and p.dim == 1:
             _draw_1d(fig.add_subplot(gs[0, c]), fig.add_subplot(gs[1, c]), group[0].landscape, group)
-        elif hasattr(p, "ridge"):
+        elif hasattr(p, "ridge") and p.dim >= 2:
             _draw_2d(fig.add_subplot(gs[:, c]), group[0].landscape, group)
         else:
             _draw_line(fig.add_subplot(gs[0, c]), fig.add_subplot(gs[1, c]), group[0].landscape, group)

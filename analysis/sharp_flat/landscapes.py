@@ -37,11 +37,12 @@ class Landscape:
         why: the landscape in words (parameters, and why they were chosen).
         barrier: distance from the sharp minimum to the nearest flat basin (along the sharp direction for the
             built-in families, whose basins are exact; half the distance to the nearest flat minimum otherwise,
-            where the basin of a point is its nearest minimum).
+            where the basin of a point is its nearest listed minimum).
         shift: the scale of the shifts of the generalization proxy.
         theory: ``None`` when the theory overlays (G2 filters, B_crit, Lyapunov exponents, stationary spread)
             apply; otherwise why they are left out (estimated minima).
-        equal_depth: the sharp and flat minima have (nearly) equal values, the setting of claim G5.
+        equal_depth: the sharp and flat minima have (nearly) equal values (:data:`DEPTH_TOLERANCE`), the setting
+            of claim G5.
     """
 
     name: str
@@ -91,9 +92,8 @@ def _barrier(p: Problem, sharp: np.ndarray) -> tuple[float, str]:
     return 0.5 * float(min(gaps)), "half the distance to the nearest flat minimum (the nearest-minimum boundary)"
 
 
-def _equal_depth(p: Problem, sharp: Minimum, flat: Minimum) -> bool:
-    if hasattr(p, "depths"):  # two-basin: built with depths h_s, h_f (values differ a little after smoothing)
-        return bool(np.allclose(np.asarray(p.depths), float(np.asarray(p.depths)[0])))
+def _equal_depth(sharp: Minimum, flat: Minimum) -> bool:
+    """The minima's values (not the wells' built depths: smoothing moves them) within :data:`DEPTH_TOLERANCE`."""
     a, b = float(sharp.value), float(flat.value)
     return abs(a - b) <= DEPTH_TOLERANCE * max(1.0, abs(a), abs(b))
 
@@ -121,9 +121,17 @@ def landscape(problem: Problem, name: str | None = None, *, x0: Any = None, why:
             f"a sharp-flat landscape needs minima labelled 'sharp' and 'flat'; {problem.name} has "
             f"{', '.join(repr(v) for v in labels) if labels else 'no known minima'} (a user's problem labels its "
             "searched minima by lambda_max: give more starts, or a smaller sharp_ratio)")
+    if not getattr(problem, "all_listed", True):  # cosine beyond 4096 product minima: only the diagonal ones
+        raise ParameterError(f"a sharp-flat landscape needs every minimum listed; {problem.name} lists only "
+                             f"{len(problem.minima)} of its product minima, so a run ending at a mixed flat one "
+                             "would not count as flat (use a smaller dim)")
     shift = problems.check_real("shift", shift, lo=0.0, lo_open=True)
     sharp_min, flat_min = problem.minima[labels.index("sharp")], problem.minima[labels.index("flat")]
     sharp = np.asarray(sharp_min.x, dtype=float)
+    lam_s, lam_f = (float(np.linalg.eigvalsh(np.asarray(m.hessian))[-1]) for m in (sharp_min, flat_min))
+    if not lam_s > lam_f or np.allclose(np.asarray(flat_min.x, dtype=float), sharp):
+        raise ParameterError(f"a sharp-flat landscape needs its sharp minimum sharper than its flat one and apart "
+                             f"from it; {problem.name} has lambda_max {lam_s:.4g} (sharp) and {lam_f:.4g} (flat)")
     barrier, how = _barrier(problem, sharp)
     theory = None
     if problem.sources.get("minima") == "estimated":
@@ -132,7 +140,7 @@ def landscape(problem: Problem, name: str | None = None, *, x0: Any = None, why:
                   "G2 filters, B_crit, Lyapunov exponents and stationary spreads would rest on estimated curvatures, "
                   "so they are left out")
     out = Landscape(name or problem.name, problem, np.zeros_like(sharp), "", barrier, shift, theory,
-                    _equal_depth(problem, sharp_min, flat_min))
+                    _equal_depth(sharp_min, flat_min))
     start = sharp + 1e-3 * out.sharp_direction() if x0 is None else np.asarray(x0, dtype=float)
     if start.shape != sharp.shape or not np.all(np.isfinite(start)):
         raise ParameterError(f"x0 must be a finite vector of shape {sharp.shape}; got shape {start.shape}")

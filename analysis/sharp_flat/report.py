@@ -149,11 +149,13 @@ def _claim_lines(claims: Sequence[dict[str, Any]], name: str, holds: bool | None
 
 
 INTRO = (
-    "Every run starts at the sharp minimum (+1e-3 along the first coordinate) and runs T steps; 'flat fraction' is "
-    "the fraction of non-diverged runs whose last iterate lies in a flat minimum's exact gradient-flow basin, with a "
-    "95% Clopper–Pearson interval. 'λ' is the median top Hessian eigenvalue at the last iterate (exact Hessian). "
-    f"Methods: SGD; SGD+momentum (heavy ball, β={MOMENTUM}); EXTRAP-SGD (local extragradient, γ=η); past_extrap "
-    f"(γ=η); noise_extrap (Gaussian, γ={NOISE_SCALE}); SAM (normalized, ρ={SAM_RADIUS}, same batch). "
+    "Every run starts at the sharp minimum (+1e-3 along its sharpest direction) and runs T steps; 'flat fraction' "
+    "is the fraction of non-diverged runs whose last iterate lies in a flat minimum's basin (the exact gradient-flow "
+    "basin for the built-in families; the nearest listed minimum for a user's problem), with a 95% Clopper–Pearson "
+    "interval. 'λ' is the median top Hessian eigenvalue at the last iterate (dense Hessian). The study's methods: "
+    f"SGD; SGD+momentum (heavy ball, β={MOMENTUM}); EXTRAP-SGD (local extragradient, γ=η); past_extrap "
+    f"(γ=η); noise_extrap (Gaussian, γ={NOISE_SCALE}); SAM (normalized, ρ={SAM_RADIUS}, same batch); a user's "
+    "method as given. "
     "Theory: the G2 column says whether the sharp minimum is linearly stable for the deterministic method at that "
     "step (THEORY.md §G2, catalog A2.*); for SGD, B_crit is the A4 critical batch of the sharp minimum's per-sample "
     "curvatures (mean-square stable iff B ≥ B_crit) and Λ the Lyapunov exponent of its linearisation (typical paths "

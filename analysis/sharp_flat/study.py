@@ -315,6 +315,14 @@ def sharp_flat(level: str = "quick", out_dir: str | Path | None = None, *, progr
                            "grid": {k: {"lrs": g[0], "batches": g[1], "source": g[2]} for k, g in grids.items()}}
     if out_dir is not None:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
+    for ls in lands:  # every method must sweep exactly lr x batch: checked before any sweep runs
+        for spec in specs:
+            axes = tuple(xtrap.hyper.sweep_axes(spec.make(np.asarray(grids[ls.name][0], float),
+                                                          np.asarray(grids[ls.name][1], int)).hyper))
+            if axes != ("lr", "batch"):
+                raise problems.ParameterError(
+                    f"method {spec.label!r}: a basin sweep runs over exactly lr x batch, but it sweeps "
+                    f"{', '.join(axes) or 'nothing'}; give its other hyper-parameters one value each")
     jobs = [(ls, spec) for ls in lands for spec in specs]
     sweeps: list[BasinSweep] = []
     for ls, spec in progress_items(jobs, progress, "sharp-flat sweeps"):

@@ -12,11 +12,12 @@ jax.config.update("jax_enable_x64", True)
 
 
 @pytest.fixture
-def figure_dir(tmp_path: Path) -> Path:
-    """Where a tutorial writes its figures."""
+def figure_dir(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """Where a tutorial writes its figures: ``$XTRAP_TUTORIAL_FIGURES/<tutorial>/`` (one folder per script, so two
+    studies never share a report), else a temporary folder."""
     where = os.environ.get("XTRAP_TUTORIAL_FIGURES")
     if not where:
         return tmp_path
-    path = Path(where)
+    path = Path(where) / request.module.__name__.rpartition(".")[2].removeprefix("test_")
     path.mkdir(parents=True, exist_ok=True)
     return path

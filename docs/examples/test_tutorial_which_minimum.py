@@ -6,7 +6,7 @@ EXTRAP-SGD from the sharp minimum over step and batch sizes, and reports the fla
 intervals; the theory overlays are left out (my minima are estimated), with the reason. On a built-in landscape
 with exact minima (two-basin with a sharp minimum of curvature 30) the same study keeps the theory and its G2
 stability predictions are checked against exact-gradient runs. The command line does the same:
-``xtrap sharp-flat --problem mine.py:wells --methods SGD,EXTRAP-SGD,mine.py:along --lr 0.01,0.05 --batch 1,16``.
+``xtrap sharp-flat --problem mine.py:wells --methods SGD,EXTRAP-SGD,mine.py:along --lr 0.005,0.2 --batch 1,16``.
 """
 
 import jax.numpy as jnp

@@ -101,29 +101,29 @@ def problem(text: str, params: dict[str, Any]) -> Any:
     return out
 
 
-def method(text: str, kwargs: dict[str, Any]) -> Any:
-    """``--method``: an :class:`xtrap.Method`, or a function called with the method options given."""
+def method(text: str, kwargs: dict[str, Any], option: str = "--method") -> Any:
+    """``--method`` (or ``option``): an :class:`xtrap.Method`, or a function called with the method options given."""
     import problems
     import xtrap
 
-    obj = load("--method", text)
+    obj = load(option, text)
     if isinstance(obj, xtrap.Method):
         other = sorted(set(kwargs) - set(_HYPER))
         if other:
-            raise CliError(f"--method {text} is a method instance: only its hyper-parameters ({', '.join(_HYPER)}) can "
+            raise CliError(f"{option} {text} is a method instance: only its hyper-parameters ({', '.join(_HYPER)}) can "
                            f"be changed from the command line, not {', '.join(other)}")
         return obj.replace(**kwargs) if kwargs else obj
     if not callable(obj):
-        raise CliError(f"--method {text} must be an xtrap.Method or a function returning one; got {type(obj).__name__}")
+        raise CliError(f"{option} {text} must be an xtrap.Method or a function returning one; got {type(obj).__name__}")
     try:
         out = obj(**kwargs)
     except problems.ParameterError:
         raise
     except Exception as err:  # the user's function failed: its error, in one line
-        raise CliError(f"--method {text}: calling it with {sorted(kwargs) or 'no options'} failed: "
+        raise CliError(f"{option} {text}: calling it with {sorted(kwargs) or 'no options'} failed: "
                        f"{type(err).__name__}: {err}") from None
     if not isinstance(out, xtrap.Method):
-        raise CliError(f"--method {text} must return an xtrap.Method; it returned {type(out).__name__}")
+        raise CliError(f"{option} {text} must return an xtrap.Method; it returned {type(out).__name__}")
     return out
 
 

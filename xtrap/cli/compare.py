@@ -51,7 +51,7 @@ def _method(text: str, kwargs: dict[str, Any]) -> Any:
     import xtrap
 
     if _load.is_reference(text):
-        return _load.method(text, kwargs)
+        return _load.method(text, kwargs, "--methods")
     if text not in xtrap.METHODS:
         raise CliError(f"--methods must name methods ({', '.join(xtrap.METHODS)}) or MODULE:NAME; got {text!r}")
     import inspect
@@ -70,8 +70,9 @@ def command(args: argparse.Namespace) -> int:
     kwargs = {k: v for k, v in (("lr", args.lr), ("extrap_lr", args.extrap_lr), ("momentum", args.momentum),
                                 ("batch", args.batch), ("workers", args.workers)) if v is not None}
     names = [t.strip() for t in args.methods.split(",") if t.strip()]
-    if len(set(names)) < len(names) or not names:
-        raise CliError(f"--methods must list distinct methods; got {args.methods!r}")
+    labels = [t.rpartition(":")[2] for t in names]
+    if len(set(labels)) < len(labels) or not names:
+        raise CliError(f"--methods must list distinct methods (a user's is labelled by its NAME); got {args.methods!r}")
     methods = {name.rpartition(":")[2]: _method(name, kwargs) for name in names}
     out = output_folder("--out", args.out, force=args.force, owned=FILES, marker="# xtrap compare")
     summary = compare(problem, methods, steps=args.steps, seeds=args.seeds, seed=args.seed, out_dir=out, svg=args.svg)

@@ -73,13 +73,18 @@ def _study_method(text: str) -> Any:
         if text not in METHODS:
             raise CliError(f"--methods must name study methods ({', '.join(METHODS)}) or MODULE:NAME; got {text!r}")
         return text
+    import numpy as np
+
     import xtrap
 
-    obj = _load.load("--methods", text)  # loaded now: a missing file or a wrong object is one line before any run
-    if not (isinstance(obj, xtrap.Method) or callable(obj)):
-        raise CliError(f"--methods {text} must be an xtrap.Method or a function of lr and batch returning one; got "
-                       f"{type(obj).__name__}")
-    return MethodSpec(text.rpartition(":")[2], None, lambda lr, b: _load.method(text, {"lr": lr, "batch": b}))
+    spec = MethodSpec(text.rpartition(":")[2], None,
+                      lambda lr, b: _load.method(text, {"lr": lr, "batch": b}, "--methods"))
+    trial = spec.make(np.array([0.01]), np.array([1]))  # built now (lr and batch are the grid's arrays): a missing
+    axes = tuple(xtrap.hyper.sweep_axes(trial.hyper))  # file, a failing factory or a wrong object is one line
+    if axes != ("lr", "batch"):
+        raise CliError(f"--methods {text} must sweep exactly lr x batch when given arrays of them; it sweeps "
+                       f"{', '.join(axes) or 'nothing'} (give its other hyper-parameters one value each)")
+    return spec
 
 
 def _sharp_flat_setup(args: argparse.Namespace) -> dict[str, Any]:
@@ -100,7 +105,15 @@ def _sharp_flat_setup(args: argparse.Namespace) -> dict[str, Any]:
         out["problem"] = landscape(_load.problem(args.problem, params) if _load.is_reference(args.problem)
                                    else problems.make(args.problem, **params))  # sharp and flat minima, or one line
     if args.methods is not None:
-        out["methods"] = [_study_method(t.strip()) for t in args.methods.split(",") if t.strip()]
+        names = [t.strip() for t in args.methods.split(",") if t.strip()]
+        labels = [t.rpartition(":")[2] for t in names]
+        if not names or len(set(labels)) < len(labels):
+            raise CliError(f"--methods must list distinct methods (a user's is labelled by its NAME); got "
+                           f"{args.methods!r}")
+        out["methods"] = [_study_method(t) for t in names]
+    n = out["problem"].problem.n if "problem" in out else 64  # the built-in landscapes: two-basin's n = 64
+    if args.batch is not None and n is not None and max(args.batch if isinstance(args.batch, list) else [args.batch]) > n:
+        raise CliError(f"--batch must be in [1, n={n}] for this finite sum; got {args.batch}")
     for key, value in (("lrs", args.lr), ("batches", args.batch), ("seeds", args.seeds), ("steps", args.steps)):
         if value is not None:
             out[key] = value
