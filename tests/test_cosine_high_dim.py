@@ -48,15 +48,18 @@ def test_a_mixed_end_point_has_basin_minus_one_and_a_diagonal_one_its_index() ->
     assert small.all_listed and int(small.basin(jnp.asarray([float(small.mins_1d[1]), float(small.mins_1d[2])]))) == 6
 
 
-def test_runs_and_the_sharp_flat_landscape_work_in_high_dimension() -> None:
+def test_runs_work_in_high_dimension_and_the_landscape_barrier_is_exact_in_several() -> None:
     p = problems.make("cosine", dim=64, noise=0.0)
     r = xtrap.run(p, xtrap.sgd(lr=0.05, exact=True), steps=400, seeds=1)
     assert int(np.asarray(r["basin"]).ravel()[0]) in (-1, 0, 1, 2, 3)
-    # the sharp minimum is diagonal, (s_2, ..., s_2) with s_2 ~ -0.94; the nearest flat basin is (-inf, r_1) in every
-    # coordinate, r_1 the 1-D maximum between s_1 ~ -2.75 and s_2: each coordinate crosses it, sqrt(d) |r_1 - s_2| away
+    p = problems.make("cosine", dim=5)  # 4^5 = 1024 product minima, all listed: a sharp-flat landscape
+    # its first sharp minimum is (s_1, ..., s_1, s_2) with s_1 ~ -2.75 (flat) and s_2 ~ -0.94: only the last
+    # coordinate must cross into a flat 1-D basin, over r_1, the 1-D maximum between s_1 and s_2
     s, phi = _phi_grid(1.0, 1.0, 3.0)
     inner = phi[1:-1]
     mins = s[1:-1][(inner < phi[:-2]) & (inner <= phi[2:])]
     maxs = s[1:-1][(inner > phi[:-2]) & (inner >= phi[2:])]
     r1 = maxs[(maxs > mins[0]) & (maxs < mins[1])][0]
-    assert landscape(p).barrier == pytest.approx(8.0 * abs(r1 - mins[1]), rel=1e-5)  # grid spacing 4e-6
+    ls = landscape(p)
+    np.testing.assert_allclose(np.asarray(ls.minimum("sharp").x), [mins[0]] * 4 + [mins[1]], rtol=1e-5)
+    assert ls.barrier == pytest.approx(abs(r1 - mins[1]), rel=1e-5)  # grid spacing 4e-6
