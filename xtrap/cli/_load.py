@@ -86,24 +86,30 @@ def problem(text: str, params: dict[str, Any]) -> Any:
         if params:
             raise CliError(f"--param: {text} is a problem instance, not a factory; it takes no parameters")
         return obj
-    if not callable(obj):
-        raise CliError(f"--problem {text} must be a problems.Problem or a function returning one; got "
-                       f"{type(obj).__name__}")
+    return _made("--problem", text, obj, params, problems.Problem, "a problems.Problem", "no parameters")
+
+
+def _made(option: str, text: str, factory: Any, kwargs: dict[str, Any], kind: type, what: str, none: str) -> Any:
+    """``factory(**kwargs)``, which must be a ``kind``: whatever goes wrong (not callable, its own error, another
+    kind) is one line naming ``option`` and ``text``; a ``ParameterError`` it raises passes through as it is."""
+    import problems
+
+    if not callable(factory):
+        raise CliError(f"{option} {text} must be {what} or a function returning one; got {type(factory).__name__}")
     try:
-        out = obj(**params)
+        out = factory(**kwargs)
     except problems.ParameterError:
         raise
-    except Exception as err:  # the user's factory failed: its error, in one line
-        raise CliError(f"--problem {text}: calling it with {sorted(params) or 'no parameters'} failed: "
+    except Exception as err:  # the user's function failed: its error, in one line
+        raise CliError(f"{option} {text}: calling it with {sorted(kwargs) or none} failed: "
                        f"{type(err).__name__}: {err}") from None
-    if not isinstance(out, problems.Problem):
-        raise CliError(f"--problem {text} must return a problems.Problem; it returned {type(out).__name__}")
+    if not isinstance(out, kind):
+        raise CliError(f"{option} {text} must return {what}; it returned {type(out).__name__}")
     return out
 
 
 def method(text: str, kwargs: dict[str, Any], option: str = "--method") -> Any:
     """``--method`` (or ``option``): an :class:`xtrap.Method`, or a function called with the method options given."""
-    import problems
     import xtrap
 
     obj = load(option, text)
@@ -113,18 +119,7 @@ def method(text: str, kwargs: dict[str, Any], option: str = "--method") -> Any:
             raise CliError(f"{option} {text} is a method instance: only its hyper-parameters ({', '.join(_HYPER)}) can "
                            f"be changed from the command line, not {', '.join(other)}")
         return obj.replace(**kwargs) if kwargs else obj
-    if not callable(obj):
-        raise CliError(f"{option} {text} must be an xtrap.Method or a function returning one; got {type(obj).__name__}")
-    try:
-        out = obj(**kwargs)
-    except problems.ParameterError:
-        raise
-    except Exception as err:  # the user's function failed: its error, in one line
-        raise CliError(f"{option} {text}: calling it with {sorted(kwargs) or 'no options'} failed: "
-                       f"{type(err).__name__}: {err}") from None
-    if not isinstance(out, xtrap.Method):
-        raise CliError(f"{option} {text} must return an xtrap.Method; it returned {type(out).__name__}")
-    return out
+    return _made(option, text, obj, kwargs, xtrap.Method, "an xtrap.Method", "no options")
 
 
 _HYPER = ("lr", "extrap_lr", "rho", "momentum", "batch", "workers")
