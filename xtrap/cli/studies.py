@@ -21,7 +21,7 @@ def add_parsers(sub: Any) -> None:
                        description="Verify the bound catalog, run every declared check (runs held against bounds, "
                                    "tightness witnesses, thresholds, exact stationary values), fit rate exponents and "
                                    "write DIR/report.md with figures. Exit status 1 if a proof or a check fails.")
-    _report_options(v, "fewer seeds and steps (about two minutes on two cores with the sharp-flat study)",
+    _report_options(v, "fewer seeds and steps (measured 317 s on 2 idle cores, cold, with the sharp-flat study)",
                     "more seeds, steps and problem instances", "xtrap-report", "print one strict JSON object")
     v.add_argument("--no-sharp-flat", dest="sharp_flat", action="store_false",
                    help="skip the sharp-vs-flat study (by default its quick form is written to DIR/sharp-flat)")
@@ -34,8 +34,8 @@ def add_parsers(sub: Any) -> None:
                                     "the stability filters (G2), the critical batch size (A4) and Lyapunov exponents "
                                     "(G4) where the theory applies (not on estimated minima: the report says why); "
                                     "writes DIR/report.md, basins.json and the figures.")
-    _report_options(sf, "100 seeds x 300 steps, 3 step sizes x 4 batch sizes (under 2 minutes on two cores)",
-                    "300 seeds x 600 steps, 4 step sizes x 7 batch sizes (about 7 minutes on two cores)",
+    _report_options(sf, "100 seeds x 300 steps, 3 step sizes x 4 batch sizes (measured 220 s on 2 idle cores, cold)",
+                    "300 seeds x 600 steps, 4 step sizes x 7 batch sizes (6.5 minutes on 2 cores, an earlier version)",
                     "xtrap-sharp-flat", "print one strict JSON object (with the list 'basins')")
     _sharp_flat_options(sf)
     sf.set_defaults(handler=sharp_flat_command)
