@@ -5,8 +5,9 @@ be). My method injects noise along the gradient direction only. ``xtrap sharp-fl
 EXTRAP-SGD from the sharp minimum over step and batch sizes, and reports the flat-basin fraction with exact 95%
 intervals; the theory overlays are left out (my minima are estimated), with the reason. On a built-in landscape
 with exact minima (two-basin with a sharp minimum of curvature 30) the same study keeps the theory and its G2
-stability predictions are checked against exact-gradient runs. The command line does the same:
-``xtrap sharp-flat --problem mine.py:wells --methods SGD,EXTRAP-SGD,mine.py:along --lr 0.005,0.2 --batch 1,16``.
+stability predictions are checked against exact-gradient runs. The command line does the same, from this folder:
+``xtrap sharp-flat --problem test_tutorial_which_minimum.py:mine``
+``--methods SGD,EXTRAP-SGD,test_tutorial_which_minimum.py:along --lr 0.005,0.2 --batch 1,16``.
 """
 
 import jax.numpy as jnp
