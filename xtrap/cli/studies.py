@@ -111,9 +111,13 @@ def _sharp_flat_setup(args: argparse.Namespace) -> dict[str, Any]:
             raise CliError(f"--methods must list distinct methods (a user's is labelled by its NAME); got "
                            f"{args.methods!r}")
         out["methods"] = [_study_method(t) for t in names]
-    n = out["problem"].problem.n if "problem" in out else 64  # the built-in landscapes: two-basin's n = 64
-    if args.batch is not None and n is not None and max(args.batch if isinstance(args.batch, list) else [args.batch]) > n:
-        raise CliError(f"--batch must be in [1, n={n}] for this finite sum; got {args.batch}")
+    if args.batch is not None:
+        from analysis.sharp_flat import landscapes
+
+        sizes = [ls.problem.n for ls in ([out["problem"]] if "problem" in out else landscapes()) if ls.problem.n]
+        n = min(sizes) if sizes else None  # the smallest finite sum among the landscapes the study will run
+        if n is not None and max(args.batch if isinstance(args.batch, list) else [args.batch]) > n:
+            raise CliError(f"--batch must be in [1, n={n}] for this finite sum; got {args.batch}")
     for key, value in (("lrs", args.lr), ("batches", args.batch), ("seeds", args.seeds), ("steps", args.steps)):
         if value is not None:
             out[key] = value
