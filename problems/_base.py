@@ -22,7 +22,7 @@ masked batch has exactly the law of a batch of size ``b``.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import jax
 import jax.numpy as jnp
@@ -115,6 +115,19 @@ class Problem:
         """The gradient :math:`\\nabla f_{\\xi_i}(x)` of one sample."""
         raise NotImplementedError
 
+    # ---- the law of a batch mean, for oracles that have one in closed form ---------------
+    batch_mean_law: ClassVar[bool] = False
+    """Whether :meth:`sample_batch_mean` / :meth:`batch_mean_grad` draw a batch gradient from the exact law of the
+    mean of ``b`` per-sample gradients with one draw, whatever ``b`` (additive Gaussian oracles)."""
+
+    def sample_batch_mean(self, key: Array) -> Any:
+        """One draw :math:`\\xi` from which :meth:`batch_mean_grad` forms a batch gradient of any size."""
+        raise NotImplementedError(f"{type(self).__name__} has no closed-form law of a batch mean")
+
+    def batch_mean_grad(self, x: Array, xi: Any, b: Array) -> Array:
+        """A batch gradient of size ``b`` with the law of :meth:`stochastic_grad` on ``b`` fresh samples."""
+        raise NotImplementedError(f"{type(self).__name__} has no closed-form law of a batch mean")
+
     # ---- shared machinery -----------------------------------------------------------------
     def stochastic_grad(self, x: Array, xi: Any, mask: Array | None = None) -> Array:
         """Mini-batch gradient :math:`g(x;\\xi)=\\frac1b\\sum_{i:\\,mask_i}\\nabla f_{\\xi_i}(x)`.
@@ -198,6 +211,31 @@ class IsotropicNoise(Problem):
 
     def stochastic_grad(self, x: Array, xi: Array, mask: Array | None = None) -> Array:
         return self.grad(x) + masked_mean(xi, mask)
+
+    batch_mean_law: ClassVar[bool] = True
+
+    def sample_batch_mean(self, key: Array) -> Array:
+        """:math:`\\epsilon\\sim N(0,\\nu^2 I_d)`: the first sample :meth:`sample` draws under ``key``."""
+        return self.sample(key, 1)[0]
+
+    def batch_mean_grad(self, x: Array, xi: Array, b: Array) -> Array:
+        """:math:`\\nabla f(x)+\\epsilon/\\sqrt b`: the mean of ``b`` i.i.d. :math:`N(0,\\Sigma)` noises is
+        :math:`N(0,\\Sigma/b)`, so one draw gives the exact law of every batch size (and ``b = 1`` the per-sample
+        gradient of the same key bit for bit)."""
+        return self.grad(x) + xi / jnp.sqrt(jnp.asarray(b, xi.dtype))
+
+
+def uses_batch_mean_law(problem: Problem) -> bool:
+    """Whether ``problem`` draws its batch gradients from :meth:`Problem.batch_mean_grad`'s law: it declares
+    :attr:`Problem.batch_mean_law`, and no subclass below the declaring class redefines its oracle (``sample``,
+    ``sample_grad`` or ``stochastic_grad``) without declaring the law again (a changed oracle keeps the exact
+    per-sample path)."""
+    for cls in type(problem).__mro__:
+        if "batch_mean_law" in vars(cls):
+            return bool(vars(cls)["batch_mean_law"])
+        if any(name in vars(cls) for name in ("sample", "sample_grad", "stochastic_grad")):
+            return False
+    return False
 
 
 def masked_mean(values: Array, mask: Array | None) -> Array:

@@ -11,7 +11,7 @@ one minimum :math:`x^\\star` with Hessian :math:`H`. The sharpness dial is the s
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -64,6 +64,17 @@ class Quadratic(Problem):
         from ._base import masked_mean
 
         return self.grad(x) + masked_mean(xi, mask)
+
+    batch_mean_law: ClassVar[bool] = True
+
+    def sample_batch_mean(self, key: Array) -> Array:
+        """:math:`S z`, :math:`z\\sim N(0,I_d)`: the first sample :meth:`sample` draws under ``key``."""
+        return self.sample(key, 1)[0]
+
+    def batch_mean_grad(self, x: Array, xi: Array, b: Array) -> Array:
+        """:math:`H(x-x^\\star)+Sz/\\sqrt b`, exactly the law of the mean of ``b`` per-sample gradients
+        (:math:`N(0,\\Sigma_\\epsilon/b)` noise), with one normal vector instead of ``b``."""
+        return self.grad(x) + xi / jnp.sqrt(jnp.asarray(b, xi.dtype))
 
     @property
     def noise_cov(self) -> np.ndarray:

@@ -272,11 +272,21 @@ def japply(config: Any, state: Any, problem: Any, draws: Any, hyper: Any) -> Any
     return _japply(config, state, problem, draws, normalize_hyper(hyper))
 
 
-def draws_many(config: Any, problem: Any, keys: Any, max_batch: int, max_workers: int) -> list[tuple]:
-    """``xtrap.draw`` for every key (vmapped: the same bits as one call per key), as NumPy tuples."""
-    stacked = jax.vmap(lambda k: xtrap.draw(config, problem, k, max_batch, max_workers))(keys)
+def draws_many(config: Any, problem: Any, keys: Any, max_batch: int, max_workers: int,
+               batch_mean_for: int | None = None) -> list[tuple]:
+    """``xtrap.draw`` for every key (vmapped: the same bits as one call per key), as NumPy tuples.
+
+    ``batch_mean_for=b``: the batch-mean draws ``xtrap.run`` makes on an additive Gaussian oracle, written as the
+    per-sample batches the reference consumes. The contract (xtrap/framework.py) is that a worker's batch noise is
+    its one draw :math:`\\epsilon` divided by :math:`\\sqrt b`; ``b`` copies of :math:`\\epsilon/\\sqrt b` (then anything in
+    the masked slots) average to exactly that, so the reference's own arithmetic is unchanged."""
+    mean = batch_mean_for is not None
+    stacked = jax.vmap(lambda k: xtrap.draw(config, problem, k, max_batch, max_workers, mean))(keys)
     n = len(keys)
     conv = [None if a is None else np.asarray(a) for a in stacked]
+    if mean:
+        conv = [a if a is None or i == 2 else np.repeat(a[..., None, :] / np.sqrt(batch_mean_for), max_batch, -2)
+                for i, a in enumerate(conv)]
     return [tuple(None if a is None else a[i] for a in conv) for i in range(n)]
 
 

@@ -265,20 +265,25 @@ def test_step_is_draw_then_apply():
 # ---------------------------------------------------------------------------------------------
 
 
-def test_run_matches_reference_with_key_contract():
+@pytest.mark.parametrize("batch_draw", ["batch-mean", "per-sample"])
+def test_run_matches_reference_with_key_contract(batch_draw):
+    """Both draw contracts (xtrap/framework.py): per-sample batches, and the batch-mean draws xtrap.run makes by
+    default on this additive Gaussian oracle."""
     steps, seeds = 10, 2
     key = jax.random.key(808)
     method = xtrap.extrap_sgd(lr=xtrap.step_decay(0.3, 0.5, 4), extrap_lr=xtrap.warmup(0.2, 3), momentum=0.5,
                               nesterov=True, batch=[2, 4], workers=[1, 3])
-    res = xtrap.run(QUAD, method, steps=steps, seeds=seeds, key=key, record_every=1, iterates=True)
+    res = xtrap.run(QUAD, method, steps=steps, seeds=seeds, key=key, record_every=1, iterates=True,
+                    batch_draw=batch_draw)
+    assert res.attrs["batch_draw"] == batch_draw
     assert res.dims["iterates"] == ("batch", "workers", "seed", "record", "coord")
     np.testing.assert_array_equal(res.coords["batch"], [2, 4])
     np.testing.assert_array_equal(res.coords["workers"], [1, 3])
     seed_keys = jax.random.split(key, seeds)
     for s in range(seeds):
         keys = jax.vmap(lambda t: jax.random.fold_in(seed_keys[s], t))(jnp.arange(steps))
-        draws = R.draws_many(method.config, QUAD, keys, 4, 3)
         for i, b in enumerate([2, 4]):
+            draws = R.draws_many(method.config, QUAD, keys, 4, 3, b if batch_draw == "batch-mean" else None)
             for j, k in enumerate([1, 3]):
                 hn = R.hyper_np(xtrap.make_hyper(lr=xtrap.step_decay(0.3, 0.5, 4), extrap_lr=xtrap.warmup(0.2, 3),
                                                  momentum=0.5, batch=b, workers=k))

@@ -21,16 +21,18 @@ LAM = R.LAM
 QUAD, NP_QUAD, Q, X_STAR, X0 = R.rotated_quadratic(4242)
 
 EXTRAP = dict(extrap_lr=0.15, momentum=0.5, nesterov=True, batch=3, workers=2)
-_jstep = jax.jit(xtrap.step, static_argnums=(0, 5))
+_jstep = jax.jit(xtrap.step, static_argnums=(0, 5, 6))
 
 
 def loop_iterates(method, key, steps, max_batch, x0=X0, prob=QUAD):
-    """A Python loop of single-seed steps with keys fold_in(key, t): iterates x_0..x_T."""
+    """A Python loop of single-seed steps with keys fold_in(key, t): iterates x_0..x_T (with the batch-mean draws
+    xtrap.run uses on an additive Gaussian oracle, per-sample draws on other oracles)."""
+    batch_mean = problems.uses_batch_mean_law(prob) and not method.config.exact
     s = xtrap.init(jnp.asarray(x0), int(np.max(method.hyper.workers)))
     xs = [np.asarray(s.x)]
     hyper = R.normalize_hyper(method.hyper)
     for t in range(steps):
-        s = _jstep(method.config, s, prob, jax.random.fold_in(key, t), hyper, max_batch)
+        s = _jstep(method.config, s, prob, jax.random.fold_in(key, t), hyper, max_batch, batch_mean)
         xs.append(np.asarray(s.x))
     return np.array(xs)
 
@@ -211,7 +213,8 @@ def test_float32_stochastic_matches_reference():
     Tolerance 1e-5 relative, for the same reason as above (10 steps)."""
     method = xtrap.extrap_sgd(lr=0.2, **EXTRAP)
     key = jax.random.key(6)
-    res = xtrap.run(QUAD, method, steps=10, seeds=1, key=key, record_every=1, iterates=True, dtype="float32")
+    res = xtrap.run(QUAD, method, steps=10, seeds=1, key=key, record_every=1, iterates=True, dtype="float32",
+                    batch_draw="per-sample")  # the batch-mean contract: tests/test_reference.py
     assert res["iterates"].dtype == np.float32
     q32 = jax.tree_util.tree_map(
         lambda a: jnp.asarray(a).astype(jnp.float32) if jnp.issubdtype(jnp.asarray(a).dtype, jnp.floating)

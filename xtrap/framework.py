@@ -29,6 +29,12 @@ draw its update batch, likewise ``split(k_extrap, K_max)`` for its extrapolation
 all workers is one draw of shape ``(K_max, d)`` from ``k_noise`` (:func:`sample_noise`). With
 ``same_batch`` the extrapolation batch *is* the update batch. Hence :math:`\\gamma=0` gives
 exactly the trajectory of SGD under the same key.
+
+Batch-mean draws (``batch_mean=True``, what :func:`xtrap.run` uses on additive Gaussian oracles): worker ``k``'s
+batch is instead the single draw ``problem.sample_batch_mean(split(k_update, K_max)[k])`` and its gradient
+``problem.batch_mean_grad(u, xi, b)``: one normal vector per worker and batch, not ``b``, with the same law for
+every ``b`` (the mean of ``b`` i.i.d. :math:`N(0,\\Sigma)` noises is :math:`N(0,\\Sigma/b)`), and for ``b = 1``
+bit for bit the per-sample draw.
 """
 
 from __future__ import annotations
@@ -108,12 +114,17 @@ def init(x0: Array, max_workers: int = 1) -> State:
                  t=jnp.zeros((), jnp.int32))
 
 
-def draw(config: Config, problem: Problem, key: Array, max_batch: int, max_workers: int) -> Draws:
-    """Draw one step's randomness for ``max_workers`` workers of ``max_batch`` samples each."""
+def draw(config: Config, problem: Problem, key: Array, max_batch: int, max_workers: int,
+         batch_mean: bool = False) -> Draws:
+    """Draw one step's randomness for ``max_workers`` workers of ``max_batch`` samples each (or, with
+    ``batch_mean``, one batch-mean draw each; see the module docstring)."""
     k_ext, k_upd, k_noise = jax.random.split(key, 3)
 
     def batches(k: Array) -> Any:
-        return jax.vmap(lambda kk: problem.sample(kk, max_batch))(jax.random.split(k, max_workers))
+        keys = jax.random.split(k, max_workers)
+        if batch_mean:
+            return jax.vmap(problem.sample_batch_mean)(keys)
+        return jax.vmap(lambda kk: problem.sample(kk, max_batch))(keys)
 
     xi_update = xi_extrap = None
     if not config.exact:
@@ -142,12 +153,14 @@ def sample_noise(key: Array, law: str, shape: tuple[int, int], dtype: Any) -> Ar
     return unit * u ** (1.0 / shape[-1])
 
 
-def apply(config: Config, state: State, problem: Problem, draws: Draws, hyper: Hyper) -> State:
-    """One framework step from given randomness (see the module docstring for the rule)."""
+def apply(config: Config, state: State, problem: Problem, draws: Draws, hyper: Hyper,
+          batch_mean: bool = False) -> State:
+    """One framework step from given randomness (see the module docstring for the rule; ``batch_mean`` says the
+    batches are batch-mean draws)."""
     x, t = state.x, state.t
     max_workers = state.past.shape[0]
     leaves = jax.tree_util.tree_leaves(draws.xi_update)
-    max_batch = leaves[0].shape[1] if leaves else 1
+    max_batch = leaves[0].shape[1] if leaves and not batch_mean else 1
     bmask = jnp.arange(max_batch) < hyper.batch
     kmask = jnp.arange(max_workers) < hyper.workers
     eta = hyper.lr(t)
@@ -156,6 +169,8 @@ def apply(config: Config, state: State, problem: Problem, draws: Draws, hyper: H
     def grad_at(point: Array, xi: Any) -> Array:
         if config.exact:
             return problem.grad(point)
+        if batch_mean:
+            return problem.batch_mean_grad(point, xi, hyper.batch)
         return problem.stochastic_grad(point, xi, bmask)
 
     rule = config.rule
@@ -183,7 +198,7 @@ def _per_worker(grad_at: Any, x: Array, xi: Any, max_workers: int) -> Array:
 
 
 def step(config: Config, state: State, problem: Problem, key: Array, hyper: Hyper,
-         max_batch: int) -> State:
+         max_batch: int, batch_mean: bool = False) -> State:
     """:func:`draw` then :func:`apply`: one step of the method under ``key``."""
-    draws = draw(config, problem, key, max_batch, state.past.shape[0])
-    return apply(config, state, problem, draws, hyper)
+    draws = draw(config, problem, key, max_batch, state.past.shape[0], batch_mean)
+    return apply(config, state, problem, draws, hyper, batch_mean)

@@ -33,12 +33,13 @@ class Method:
         return framework.init(x0, max_workers)
 
     def step(self, state: State, problem: Problem, key: Array, hyper: Hyper | None = None,
-             max_batch: int | None = None) -> State:
-        """One step under ``key`` (``hyper`` defaults to the method's own; batch from ``hyper``)."""
+             max_batch: int | None = None, batch_mean: bool = False) -> State:
+        """One step under ``key`` (``hyper`` defaults to the method's own; batch from ``hyper``; ``batch_mean``:
+        batch-mean draws, as :func:`xtrap.run` makes on additive Gaussian oracles, see :mod:`xtrap.framework`)."""
         hyper = self.hyper if hyper is None else hyper
         if max_batch is None:
             max_batch = int(hyper.batch)
-        return framework.step(self.config, state, problem, key, hyper, max_batch)
+        return framework.step(self.config, state, problem, key, hyper, max_batch, batch_mean)
 
     def replace(self, **hyper_updates: Any) -> "Method":
         """A copy with some hyper-parameters changed (validated as by the constructor)."""

@@ -27,12 +27,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from problems import ParameterError, Problem, check_array, check_bool, check_choice, check_int, check_real
+from problems import (ParameterError, Problem, check_array, check_bool, check_choice, check_int, check_real,
+                      uses_batch_mean_law)
 
 from . import framework
 from .framework import Config
 from .hyper import Hyper, grid, scalar_view, validate
 from .methods import Method
+from ._progress import progress as _progress
 from .result import Result
 
 Array = jax.Array
@@ -45,17 +47,19 @@ def _metrics(problem: Problem, x: Array) -> tuple[Array, Array, Array]:
 
 
 def _single_run(config: Config, steps: int, record_every: int, max_batch: int, max_workers: int,
-                iterates: bool, problem: Problem, hyper: Hyper, key: Array, x0: Array,
-                radius: Array) -> dict[str, Array]:
+                iterates: bool, batch_mean: bool, averages: bool, problem: Problem, hyper: Hyper, key: Array,
+                x0: Array, radius: Array) -> dict[str, Array]:
     nan = jnp.asarray(jnp.nan, x0.dtype)
 
     def one_step(carry: tuple, _: Any) -> tuple:
         state, div, sum_f, sum_g2 = carry
-        f, g2, _dist = _metrics(problem, state.x)
         live = div < 0
-        sum_f = sum_f + jnp.where(live, f, 0.0)
-        sum_g2 = sum_g2 + jnp.where(live, g2, 0.0)
-        new = framework.step(config, state, problem, jax.random.fold_in(key, state.t), hyper, max_batch)
+        if averages:  # the exact f and ||grad f||^2 at every step, only when the running averages are asked for
+            f, g2, _dist = _metrics(problem, state.x)
+            sum_f = sum_f + jnp.where(live, f, 0.0)
+            sum_g2 = sum_g2 + jnp.where(live, g2, 0.0)
+        new = framework.step(config, state, problem, jax.random.fold_in(key, state.t), hyper, max_batch,
+                             batch_mean)
         bad = ~jnp.all(jnp.isfinite(new.x)) | (jnp.linalg.norm(new.x - x0) > radius)
         div = jnp.where(live & bad, state.t + 1, div)
         keep_old = div >= 0
@@ -88,9 +92,9 @@ def _single_run(config: Config, steps: int, record_every: int, max_batch: int, m
     state, div, sum_f, sum_g2 = carry
     live = div < 0
     out = dict(recs)
+    if averages:
+        out.update(avg_loss=jnp.where(live, sum_f / steps, nan), avg_grad_norm2=jnp.where(live, sum_g2 / steps, nan))
     out.update(
-        avg_loss=jnp.where(live, sum_f / steps, nan),
-        avg_grad_norm2=jnp.where(live, sum_g2 / steps, nan),
         basin=jnp.where(live, problem.basin(state.x), -1),
         diverged=~live,
         diverged_step=div,
@@ -100,8 +104,9 @@ def _single_run(config: Config, steps: int, record_every: int, max_batch: int, m
 
 @functools.lru_cache(maxsize=64)
 def _compiled(config: Config, steps: int, record_every: int, max_batch: int, max_workers: int,
-              iterates: bool) -> Any:
-    single = functools.partial(_single_run, config, steps, record_every, max_batch, max_workers, iterates)
+              iterates: bool, batch_mean: bool, averages: bool) -> Any:
+    single = functools.partial(_single_run, config, steps, record_every, max_batch, max_workers, iterates,
+                               batch_mean, averages)
     batched = jax.vmap(single, in_axes=(None, 0, 0, None, None))
     return jax.jit(batched)
 
@@ -130,7 +135,7 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
         key: Array | None = None, record_every: int | None = None, x0: Any = None,
         dtype: str = "float64", iterates: bool = False, diverge_radius: float | None = None,
         max_memory_mb: float = 512.0, out: str | Path | None = None, progress: bool = False,
-        resume: bool = False) -> Result:
+        resume: bool = False, batch_draw: str = "batch-mean", averages: bool = True) -> Result:
     """Run ``method`` on ``problem`` for every seed and every point of its hyper-parameter grid.
 
     Args:
@@ -155,10 +160,18 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
         resume: continue the partial result in ``out`` (written by the same problem, method and settings:
             checked by a fingerprint): only the chunks not done are run, and the numbers are bitwise the
             ones an uninterrupted run gives (same chunks, same keys, same compiled function).
+        batch_draw: ``"batch-mean"`` (default): on an additive Gaussian oracle (:func:`problems.uses_batch_mean_law`)
+            each batch gradient is one draw of the exact law of a mean of ``b`` samples,
+            :math:`\\nabla f(u)+\\epsilon/\\sqrt b`, :math:`\\epsilon\\sim N(0,\\Sigma)`: one normal vector, not ``b``; other
+            oracles (finite sums) draw their samples as always. ``"per-sample"``: ``b`` samples averaged, on every
+            oracle (the draws of :func:`xtrap.draw`). Same law either way; the result's ``attrs["batch_draw"]`` says
+            which was used.
+        averages: record ``avg_loss`` and ``avg_grad_norm2`` (the exact :math:`f` and :math:`\\|\\nabla f\\|^2` at every
+            step); ``False`` skips those per-step evaluations and leaves the two out of the result.
 
     Returns:
         A :class:`~xtrap.result.Result` with traces ``loss``, ``grad_norm2``, ``dist``
-        (dims: sweep axes, ``seed``, ``record``), ``avg_loss``, ``avg_grad_norm2``, ``basin``,
+        (dims: sweep axes, ``seed``, ``record``), ``avg_loss``, ``avg_grad_norm2`` (if ``averages``), ``basin``,
         ``diverged``, ``diverged_step`` (dims: sweep axes, ``seed``) and ``done``.
 
     >>> import problems, xtrap
@@ -177,6 +190,8 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
                                                                              hi=steps)
     check_real("max_memory_mb", max_memory_mb, lo=0.0, lo_open=True)
     iterates, resume = check_bool("iterates", iterates), check_bool("resume", resume)
+    averages = check_bool("averages", averages)
+    batch_draw = check_choice("batch_draw", batch_draw, ("batch-mean", "per-sample"))
     if not callable(progress):
         progress = check_bool("progress", progress)
     if resume and out is None:
@@ -192,6 +207,7 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
     radius = min(1e8 * (1.0 + np.linalg.norm(start)), 1e150) if diverge_radius is None else check_real(
         "diverge_radius", diverge_radius, lo=0.0, hi=1e150, lo_open=True)
 
+    batch_mean = batch_draw == "batch-mean" and uses_batch_mean_law(problem) and not method.config.exact
     jdt = jnp.float64 if dtype == "float64" else jnp.float32
     cast = functools.partial(_cast, jdt)
     prob = jax.tree_util.tree_map(cast, problem)
@@ -211,21 +227,23 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
     seed_keys = jax.random.split(base_key, seeds)
     total = n_grid * seeds
     n_rec = len(record_steps(steps, record_every))
-    chunk = _chunk_size(total, n_rec, problem.dim, iterates, max_batch, max_workers, max_memory_mb, steps)
+    chunk = _chunk_size(total, n_rec, problem.dim, iterates, 1 if batch_mean else max_batch, max_workers,
+                        max_memory_mb, steps)
     meta = dict(problem=problem.name, method=method.name, steps=steps, seeds=seeds, seed=seed if key is None else None,
                 record_every=record_every,
                 dtype=dtype, constants=problem.constants, sources=problem.sources, notes=_notes(problem),
                 minima=[m.label for m in problem.minima],
                 hyper=scalar_view(hyper),
                 config=_config_view(method.config), sweep_dims=list(axes), chunk=chunk,
+                batch_draw="batch-mean" if batch_mean else "per-sample", averages=averages,
                 fingerprint=fingerprint(prob, flat, method.config, _rule_identity(method.config), seed_keys, start,
                                         radius, steps, record_every,
-                                        iterates, chunk))
+                                        iterates, chunk, batch_mean, averages))
     out_arrays: dict[str, np.ndarray] = {}
     done = np.zeros(total, dtype=bool)
     if resume:
         out_arrays, done = _resumed(out, meta, total)
-    fn = _get_compiled(method.config, steps, record_every, max_batch, max_workers, iterates)
+    fn = _get_compiled(method.config, steps, record_every, max_batch, max_workers, iterates, batch_mean, averages)
     t0 = time.perf_counter()
     bar = _progress(total, progress)
     if done.any():
@@ -351,35 +369,3 @@ def _config_view(config: Config) -> dict[str, Any]:
     return {"direction": config.direction, "base": config.base, "same_batch": config.same_batch,
             "past_source": config.past_source, "exact": config.exact, "noise": config.rule.noise,
             "extrap_batch": config.rule.extrap_batch, "rule": config.rule.doc}
-
-
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-class _Report:
-    """Progress as calls ``report(done, total)`` (the CLI prints a line now and then off a terminal)."""
-
-    def __init__(self, report: Any, total: int) -> None:
-        self.report, self.total, self.done = report, total, 0
-
-    def update(self, n: int) -> None:
-        self.done += n
-        self.report(self.done, self.total)
-
-    def close(self) -> None:
-        pass
-
-
-def _progress(total: int, show: Any) -> Any:
-    if callable(show):
-        return _Report(show, total)
-    if not show:
-        return _NoBar()
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="run", leave=False)

@@ -63,6 +63,10 @@ def add_run_options(r: Any) -> None:
                    help="starting point, one number per dimension (default: the problem's x0)")
     r.add_argument("--dtype", default="float64", choices=("float64", "float32"), action=Once,
                    help="floating-point precision of the run")
+    r.add_argument("--batch-draw", default="batch-mean", choices=("batch-mean", "per-sample"), action=Once,
+                   help="additive Gaussian oracles: draw each batch gradient's noise as one N(0, Sigma/b) vector "
+                        "(batch-mean, the same law, b times fewer normals) or as b samples averaged (per-sample); "
+                        "finite sums always draw their samples")
     r.add_argument("--out", default=None, action=Once, metavar="FILE",
                    help="save the full result (.npz) here, after every chunk (an interrupted run keeps what finished)")
     r.add_argument("--resume", action="store_true", help="continue the interrupted run saved in --out")

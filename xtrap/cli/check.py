@@ -58,7 +58,7 @@ def command(args: argparse.Namespace) -> int:
     try:
         result = xtrap.run(problem, method, steps=args.steps, seeds=args.seeds, seed=args.seed, dtype=args.dtype,
                            x0=args.x0, record_every=record_every, progress=_runs.progress(args), out=out,
-                           resume=args.resume)
+                           resume=args.resume, batch_draw=args.batch_draw)
     except (KeyboardInterrupt, Terminated) as err:
         from .run import Interrupted
 

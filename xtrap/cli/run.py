@@ -95,7 +95,7 @@ def command(args: argparse.Namespace) -> int:
     try:
         result = xtrap.run(problem, method, steps=args.steps, seeds=args.seeds, seed=args.seed, dtype=args.dtype,
                            out=out, progress=_runs.progress(args), resume=args.resume, x0=args.x0,
-                           record_every=args.record_every)
+                           record_every=args.record_every, batch_draw=args.batch_draw)
     except (KeyboardInterrupt, Terminated) as err:
         raise Interrupted(out, "SIGTERM" if isinstance(err, Terminated) else "SIGINT") from None
     points = summarize(result)
