@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, settings
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
+os.environ["XTRAP_NO_CACHE"] = "1"  # in-process CLI calls must not turn on JAX's persistent cache for the suite
 
 # the project's own profiles derive from the ones xtrap's pytest plugin gives every user (xtrap.testing.plugin),
 # with fewer examples for the default suite; "ci" keeps the plugin's derandomize (the same examples on every run:

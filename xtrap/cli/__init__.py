@@ -15,7 +15,7 @@ import signal
 import sys
 from typing import Sequence
 
-from . import check, compare, listings, run, sharpness, studies
+from . import _cache, check, compare, listings, run, sharpness, studies
 from ._args import CliError, Parser
 from ._args import Terminated as _Terminated
 
@@ -29,6 +29,8 @@ def _build_parser() -> Parser:
     sharpness.add_parser(sub)
     listings.add_parsers(sub)
     studies.add_parsers(sub)
+    for name in _cache.COMMANDS:
+        _cache.add_options(sub.choices[name])
     return p
 
 
@@ -48,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         previous = None
     try:
         args = _build_parser().parse_args(argv)
+        _cache.enable(args)
         return args.handler(args)
     except (CliError, ParameterError, AssumptionError) as err:
         print(f"xtrap: error: {_one_line(err)}", file=sys.stderr)
