@@ -6,6 +6,7 @@ Importing xtrap enables float64 in JAX (via ``problems``): theory checks need it
 
 import problems as _problems  # noqa: F401  (enables float64 first)
 
+from ._devices import use_devices
 from .directions import DirectionRule, StepHyper, directions, register_direction, worker_mean
 from .framework import BASES, DIRECTIONS, NOISE_LAWS, Config, Draws, State, apply, draw, init, sample_noise, step
 from .hyper import Hyper, grid, make_hyper, sweep_axes
@@ -20,5 +21,5 @@ __all__ = [
     "Schedule", "State", "StepHyper", "apply", "compiled_count", "constant", "directions", "draw", "extragradient",
     "extrap_sgd", "global_extrap_sgd", "grid", "init", "inverse_time", "make_hyper", "make_method", "method",
     "noise_extrap", "past_extrap", "register_direction", "run", "sam", "sample_noise", "sgd", "step", "step_decay",
-    "sweep_axes", "usam", "warmup", "worker_mean",
+    "sweep_axes", "use_devices", "usam", "warmup", "worker_mean",
 ]

@@ -34,6 +34,7 @@ from . import framework
 from .framework import Config
 from .hyper import Hyper, grid, scalar_view, validate
 from .methods import Method
+from ._devices import Placement, describe, resolve
 from ._progress import progress as _progress
 from .result import Result
 
@@ -135,7 +136,8 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
         key: Array | None = None, record_every: int | None = None, x0: Any = None,
         dtype: str = "float64", iterates: bool = False, diverge_radius: float | None = None,
         max_memory_mb: float = 512.0, out: str | Path | None = None, progress: bool = False,
-        resume: bool = False, batch_draw: str = "batch-mean", averages: bool = True) -> Result:
+        resume: bool = False, batch_draw: str = "batch-mean", averages: bool = True,
+        devices: int | None = None) -> Result:
     """Run ``method`` on ``problem`` for every seed and every point of its hyper-parameter grid.
 
     Args:
@@ -168,6 +170,9 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
             which was used.
         averages: record ``avg_loss`` and ``avg_grad_norm2`` (the exact :math:`f` and :math:`\\|\\nabla f\\|^2` at every
             step); ``False`` skips those per-step evaluations and leaves the two out of the result.
+        devices: spread each chunk of runs over the first ``devices`` of ``jax.devices()`` (default: the process
+            default of :func:`xtrap.use_devices`, else all of them) with ``jax.sharding``; the numbers are those of
+            one device, bit for bit, and ``attrs["ran_on"]`` says where it ran (:mod:`xtrap._devices`).
 
     Returns:
         A :class:`~xtrap.result.Result` with traces ``loss``, ``grad_norm2``, ``dist``
@@ -208,6 +213,8 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
         "diverge_radius", diverge_radius, lo=0.0, hi=1e150, lo_open=True)
 
     batch_mean = batch_draw == "batch-mean" and uses_batch_mean_law(problem) and not method.config.exact
+    on = resolve(devices)
+    placement = Placement(on)
     jdt = jnp.float64 if dtype == "float64" else jnp.float32
     cast = functools.partial(_cast, jdt)
     prob = jax.tree_util.tree_map(cast, problem)
@@ -235,7 +242,7 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
                 minima=[m.label for m in problem.minima],
                 hyper=scalar_view(hyper),
                 config=_config_view(method.config), sweep_dims=list(axes), chunk=chunk,
-                batch_draw="batch-mean" if batch_mean else "per-sample", averages=averages,
+                batch_draw="batch-mean" if batch_mean else "per-sample", averages=averages, ran_on=describe(on),
                 fingerprint=fingerprint(prob, flat, method.config, _rule_identity(method.config), seed_keys, start,
                                         radius, steps, record_every,
                                         iterates, chunk, batch_mean, averages))
@@ -244,28 +251,33 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
     if resume:
         out_arrays, done = _resumed(out, meta, total)
     fn = _get_compiled(method.config, steps, record_every, max_batch, max_workers, iterates, batch_mean, averages)
+    placement.share((prob, cast(start), cast(radius)))
     t0 = time.perf_counter()
     bar = _progress(total, progress)
     if done.any():
         bar.update(int(done.sum()))
     try:
-        for lo in range(0, total, chunk):
-            if done[lo]:
+        # n devices take n chunks at once, one each: every device runs the one-device program on the same rows,
+        # so each run's numbers are bitwise those of one device (XLA's code for a row depends on the batch shape)
+        span = chunk * placement.n
+        for lo in range(0, total, span):
+            n_valid = min(span, total - lo)
+            if done[lo:lo + n_valid].all():
                 continue
-            idx = np.arange(lo, lo + chunk) % total  # pad the last chunk by wrapping around
+            idx = np.arange(lo, lo + span) % total  # pad the last chunk by wrapping around
             hyp = jax.tree_util.tree_map(lambda a: a[idx // seeds], flat)
-            res = fn(prob, hyp, seed_keys[idx % seeds], cast(start), cast(radius))
-            n_valid = min(chunk, total - lo)
+            res = placement(fn, (hyp, seed_keys[idx % seeds]))
             for k, v in res.items():
-                v = np.asarray(v)[:n_valid]
+                v = v[:n_valid]
                 if k not in out_arrays:
                     out_arrays[k] = np.full((total,) + v.shape[1:], np.nan if v.dtype.kind == "f" else 0,
                                             dtype=v.dtype)
                 out_arrays[k][lo:lo + n_valid] = v
+            new = int((~done[lo:lo + n_valid]).sum())
             done[lo:lo + n_valid] = True
             if out is not None:  # saved before anything else can interrupt
                 _assemble(out_arrays, done, axes, seeds, steps, record_every, meta, t0).save(out)
-            bar.update(n_valid)
+            bar.update(new)
     finally:
         bar.close()
     result = _assemble(out_arrays, done, axes, seeds, steps, record_every, meta, t0)

@@ -15,7 +15,7 @@ import signal
 import sys
 from typing import Sequence
 
-from . import _cache, check, compare, listings, run, sharpness, studies
+from . import _cache, _devices, check, compare, listings, run, sharpness, studies
 from ._args import CliError, Parser
 from ._args import Terminated as _Terminated
 
@@ -29,8 +29,9 @@ def _build_parser() -> Parser:
     sharpness.add_parser(sub)
     listings.add_parsers(sub)
     studies.add_parsers(sub)
-    for name in _cache.COMMANDS:
+    for name in _cache.COMMANDS:  # the commands that compile and run programs
         _cache.add_options(sub.choices[name])
+        _devices.add_options(sub.choices[name])
     return p
 
 
@@ -51,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _build_parser().parse_args(argv)
         _cache.enable(args)
+        _devices.enable(args)
         return args.handler(args)
     except (CliError, ParameterError, AssumptionError) as err:
         print(f"xtrap: error: {_one_line(err)}", file=sys.stderr)
@@ -64,6 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"xtrap: {what}", file=sys.stderr)
         return 143 if isinstance(err, _Terminated) or getattr(err, "signal", None) == "SIGTERM" else 130
     finally:
+        _devices.reset()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 
