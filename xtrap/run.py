@@ -319,7 +319,9 @@ def _chunk_size(total: int, n_rec: int, dim: int, iterates: bool, max_batch: int
     per_run = 8 * (n_rec * (len(TRACES) + (dim if iterates else 0)) + 4 * max_workers * (max_batch + 4) * dim)
     by_memory = math.floor(max_memory_mb * 2**20 / per_run)
     by_time = math.floor(CHUNK_WORK / (steps * max_workers * (max_batch + 2) * dim))
-    return int(max(1, min(total, by_memory, by_time)))
+    largest = max(1, min(total, by_memory, by_time))
+    return -(-total // -(-total // largest))  # as many chunks as needed, equal: the padded last one wastes < 1 run
+    # per chunk (1,000 runs with a largest chunk of 833 are 2 chunks of 500, not 833 + 833, 2/3 of it padding)
 
 
 def fingerprint(*parts: Any) -> str:
