@@ -53,10 +53,10 @@ def measure(reps: int = 5, n_matmul: int = 1500, n_stream: int = 2**24, n_normal
     key = jax.random.key(0)
     normals = 0.0
     for shape in ((n_normals,), (n_normals // 800, 8, 100), (n_normals // 8000, 8, 1000)):  # one array; per-seed
-        keys = jax.random.split(key, shape[0])                                         # batches as in a sweep
-        normal = jax.jit(jax.vmap(lambda k, s=shape[1:]: jax.random.normal(k, s, jnp.float64)))
-        if len(shape) == 1:
-            normal = jax.jit(lambda k: jax.random.normal(k[0], shape, jnp.float64))
+        keys = jax.random.split(key, shape[0])                                         # batches as in a sweep,
+        normal = jax.jit(jax.vmap(lambda k, s=shape[1:]: jax.random.normal(k, s, jnp.float64).sum(0)))  # summed
+        if len(shape) == 1:                                                            # as a consumer does (no
+            normal = jax.jit(lambda k: jax.random.normal(k[0], shape, jnp.float64))    # round trip to memory)
         normals = max(normals, n_normals / _best(lambda: normal(keys).block_until_ready(), reps))
     rng = np.random.Generator(np.random.SFC64(0))
     buf = np.empty(n_normals)
