@@ -1,6 +1,7 @@
 """The command line's cache folder (xtrap/cli/_cache.py): JAX's persistent compilation cache, in subprocesses.
 
-A second invocation finds every compiled program in the folder (no new entries) and prints the same numbers;
+A second invocation finds every compiled program in the folder (JAX logs cache hits and no miss) and prints the
+same numbers;
 ``--no-cache`` and ``XTRAP_NO_CACHE`` leave the folder alone; ``XTRAP_CACHE_DIR`` chooses it; an unusable folder
 is one line and exit 2; two processes filling one empty folder at the same time both finish with the same numbers
 and leave a folder a third reads.
@@ -39,8 +40,12 @@ def test_a_second_invocation_reads_every_program_from_the_folder(tmp_path):
     first = xtrap([*RUN, "--cache-dir", str(folder)], tmp_path)
     written = entries(folder)
     assert written, "nothing was cached"
-    second = xtrap([*RUN, "--cache-dir", str(folder)], tmp_path)
-    assert entries(folder) == written  # every program came from the folder: none compiled and written again
+    second = xtrap([*RUN, "--cache-dir", str(folder)], tmp_path, JAX_LOG_COMPILES="1",
+                   JAX_EXPLAIN_CACHE_MISSES="1")  # JAX then logs every persistent-cache hit and miss
+    assert entries(folder) == written
+    hits = second.stderr.count("Persistent compilation cache hit")
+    misses = second.stderr.count("PERSISTENT COMPILATION CACHE MISS")
+    assert hits >= len(written) // 2 and misses == 0, (hits, misses)  # every program came from the folder
     assert numbers(second) == numbers(first)
     # the environment variable names the folder; --no-cache and XTRAP_NO_CACHE leave it alone
     env_folder = tmp_path / "env-cache"
@@ -52,12 +57,19 @@ def test_a_second_invocation_reads_every_program_from_the_folder(tmp_path):
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
-def test_an_unusable_folder_is_one_line_and_exit_2(tmp_path):
+def test_an_unusable_folder_is_one_line_and_exit_2_or_a_warning_for_the_default(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     proc = xtrap([*RUN, "--cache-dir", str(blocker / "cache")], tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "--cache-dir" in proc.stderr and "--no-cache" in proc.stderr
+    proc = xtrap(RUN, tmp_path, XTRAP_CACHE_DIR=str(blocker / "cache"))
+    assert proc.returncode == 2 and proc.stderr.startswith("xtrap: error: XTRAP_CACHE_DIR: ")
+    # the default folder (under XDG_CACHE_HOME) unusable: one warning line, and the run goes on without the cache
+    proc = xtrap(RUN, tmp_path, XDG_CACHE_HOME=str(blocker), MPLCONFIGDIR=str(tmp_path / "mpl"))  # (matplotlib
+    # reads XDG_CACHE_HOME too, and would warn in its own words)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["final"]
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("xtrap: warning: the default cache folder")
 
 
 def test_concurrent_writers_share_one_folder(tmp_path):

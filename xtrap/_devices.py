@@ -6,7 +6,8 @@ a one-axis :class:`jax.sharding.Mesh` named ``"runs"`` with ``NamedSharding(mesh
 runs the one-device program (jitted once per device) on its own shard, all dispatched asynchronously so the
 devices work at once; the outputs are assembled into global arrays with
 :func:`jax.make_array_from_single_device_arrays`. Each device executes exactly the one-device program on the same
-rows of a chunk, so every run's numbers are those of one device, bit for bit (tested in a subprocess on 4 host CPU
+rows of a chunk, so every run's numbers are those of one device running the same chunks (``chunk=``), bit for
+bit (tested in a subprocess on 4 host CPU
 devices, ``XLA_FLAGS=--xla_force_host_platform_device_count=4``). Handing the whole sharded chunk to one
 ``jit`` (XLA's partitioner) or to :func:`jax.shard_map` instead was measured to move stochastic two-basin runs by
 an ulp: XLA compiles a partitioned module's elementwise code differently.
@@ -49,7 +50,12 @@ def resolve(devices: int | None) -> list[Any]:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= len(available):
         raise ParameterError(f"devices must be an integer in [1, {len(available)}] (the {available[0].platform} "
                              f"devices JAX sees); got {n!r}")
-    return list(available[: int(n)])
+    chosen = list(available[: int(n)])
+    hosts = {d.process_index for d in available}
+    if len({d.process_index for d in chosen}) < len(hosts):  # a host with no device would have nothing to run
+        raise ParameterError(f"devices={n} leaves out some of the {len(hosts)} hosts; use all {len(available)} "
+                             "devices (the default) on several hosts")
+    return chosen
 
 
 def describe(devices: list[Any]) -> str:

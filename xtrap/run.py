@@ -137,7 +137,7 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
         dtype: str = "float64", iterates: bool = False, diverge_radius: float | None = None,
         max_memory_mb: float = 512.0, out: str | Path | None = None, progress: bool = False,
         resume: bool = False, batch_draw: str = "batch-mean", averages: bool = True,
-        devices: int | None = None) -> Result:
+        devices: int | None = None, chunk: int | None = None) -> Result:
     """Run ``method`` on ``problem`` for every seed and every point of its hyper-parameter grid.
 
     Args:
@@ -172,7 +172,11 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
             step); ``False`` skips those per-step evaluations and leaves the two out of the result.
         devices: spread each chunk of runs over the first ``devices`` of ``jax.devices()`` (default: the process
             default of :func:`xtrap.use_devices`, else all of them) with ``jax.sharding``; the numbers are those of
-            one device, bit for bit, and ``attrs["ran_on"]`` says where it ran (:mod:`xtrap._devices`).
+            one device running the same chunks (``chunk=attrs["chunk"]``), bit for bit, and ``attrs["ran_on"]`` says
+            where it ran (:mod:`xtrap._devices`).
+        chunk: runs per compiled call and device (default: bounded by ``max_memory_mb``, by a few seconds of work,
+            and by the runs over the devices). XLA's code for a row depends on the chunk's shape, so the last bits of
+            a run's numbers do too: give the same ``chunk`` to reproduce a result bit for bit elsewhere.
 
     Returns:
         A :class:`~xtrap.result.Result` with traces ``loss``, ``grad_norm2``, ``dist``
@@ -234,15 +238,19 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
     seed_keys = jax.random.split(base_key, seeds)
     total = n_grid * seeds
     n_rec = len(record_steps(steps, record_every))
-    chunk = _chunk_size(total, n_rec, problem.dim, iterates, 1 if batch_mean else max_batch, max_workers,
-                        max_memory_mb, steps)
+    if chunk is None:
+        chunk = _chunk_size(total, n_rec, problem.dim, iterates, 1 if batch_mean else max_batch, max_workers,
+                            max_memory_mb, steps, placement.n)
+    else:
+        chunk = check_int("chunk", chunk, lo=1, hi=MAX_INT)
     meta = dict(problem=problem.name, method=method.name, steps=steps, seeds=seeds, seed=seed if key is None else None,
                 record_every=record_every,
                 dtype=dtype, constants=problem.constants, sources=problem.sources, notes=_notes(problem),
                 minima=[m.label for m in problem.minima],
                 hyper=scalar_view(hyper),
                 config=_config_view(method.config), sweep_dims=list(axes), chunk=chunk,
-                batch_draw="batch-mean" if batch_mean else "per-sample", averages=averages, ran_on=describe(on),
+                batch_draw="none" if method.config.exact else "batch-mean" if batch_mean else "per-sample",
+                averages=averages, ran_on=describe(on),
                 fingerprint=fingerprint(prob, flat, method.config, _rule_identity(method.config), seed_keys, start,
                                         radius, steps, record_every,
                                         iterates, chunk, batch_mean, averages))
@@ -250,7 +258,8 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
     done = np.zeros(total, dtype=bool)
     if resume:
         out_arrays, done = _resumed(out, meta, total)
-    fn = _get_compiled(method.config, steps, record_every, max_batch, max_workers, iterates, batch_mean, averages)
+    fn = _get_compiled(method.config, steps, record_every, 1 if batch_mean else max_batch, max_workers, iterates,
+                       batch_mean, averages)  # batch-mean draws do not depend on max(batch): one program for all
     placement.share((prob, cast(start), cast(radius)))
     t0 = time.perf_counter()
     bar = _progress(total, progress)
@@ -275,13 +284,14 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
                 out_arrays[k][lo:lo + n_valid] = v
             new = int((~done[lo:lo + n_valid]).sum())
             done[lo:lo + n_valid] = True
-            if out is not None:  # saved before anything else can interrupt
+            if out is not None and jax.process_index() == 0:  # saved before anything else can interrupt (by one
+                # process of several hosts: they all hold the whole result)
                 _assemble(out_arrays, done, axes, seeds, steps, record_every, meta, t0).save(out)
             bar.update(new)
     finally:
         bar.close()
     result = _assemble(out_arrays, done, axes, seeds, steps, record_every, meta, t0)
-    if out is not None:
+    if out is not None and jax.process_index() == 0:
         result.save(out)
     return result
 
@@ -314,12 +324,13 @@ def _cast(dtype: Any, a: Any) -> Any:
 
 
 def _chunk_size(total: int, n_rec: int, dim: int, iterates: bool, max_batch: int, max_workers: int,
-                max_memory_mb: float, steps: int) -> int:
-    """Runs per compiled call: bounded by memory and by :data:`CHUNK_WORK` (so a chunk takes seconds)."""
+                max_memory_mb: float, steps: int, devices: int = 1) -> int:
+    """Runs per compiled call (per device): bounded by memory and by :data:`CHUNK_WORK` (so a chunk takes seconds),
+    and by ``total / devices``, so that every device gets runs of its own."""
     per_run = 8 * (n_rec * (len(TRACES) + (dim if iterates else 0)) + 4 * max_workers * (max_batch + 4) * dim)
     by_memory = math.floor(max_memory_mb * 2**20 / per_run)
     by_time = math.floor(CHUNK_WORK / (steps * max_workers * (max_batch + 2) * dim))
-    largest = max(1, min(total, by_memory, by_time))
+    largest = max(1, min(-(-total // devices), by_memory, by_time))
     return -(-total // -(-total // largest))  # as many chunks as needed, equal: the padded last one wastes < 1 run
     # per chunk (1,000 runs with a largest chunk of 833 are 2 chunks of 500, not 833 + 833, 2/3 of it padding)
 

@@ -163,7 +163,8 @@ def _select(result: Any, quantity: str, record: int) -> tuple[np.ndarray, str]:
         known = sorted({k for k, d in result.dims.items() if "seed" in d and k not in ("diverged", "diverged_step",
                                                                                         "done", "basin")}
                        | {g for g, b in _DERIVED.items() if b in result.data})
-        raise ParameterError(f"quantity must be one of {', '.join(known)}; got {quantity!r}")
+        missing = "" if "avg_loss" in result.data else " (avg_loss and avg_grad_norm2 need a run with averages=True)"
+        raise ParameterError(f"quantity must be one of {', '.join(known)}{missing}; got {quantity!r}")
     arr = np.asarray(result[base], dtype=np.float64)
     note = ""
     if "record" in result.dims[base]:

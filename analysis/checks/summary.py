@@ -60,7 +60,7 @@ def summarize(result: Any) -> list[dict[str, Any]]:
         for name, key in (("loss", "loss"), ("grad_norm2", "grad_norm2"), ("dist", "dist")):
             m, se = _stats(sub[key][..., -1], div)
             entry[f"{name}_mean"], entry[f"{name}_se"] = m, se
-        m, se = _stats(sub["avg_grad_norm2"], div)
+        m, se = _stats(sub["avg_grad_norm2"], div) if "avg_grad_norm2" in sub.data else (None, None)  # averages=False
         entry["avg_grad_norm2_mean"], entry["avg_grad_norm2_se"] = m, se
         entry["diverged"] = int(div.sum())
         entry["runs"] = int(div.size)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from ._args import CliError
@@ -31,28 +32,39 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache folder this time")
 
 
-def folder(cache_dir: str | None) -> Path:
-    """The cache folder: the option, else ``$XTRAP_CACHE_DIR``, else the user's XDG cache folder."""
+def folder(cache_dir: str | None) -> tuple[Path, str]:
+    """The cache folder and where it was named: the option, else ``$XTRAP_CACHE_DIR``, else the XDG cache folder."""
     if cache_dir:
-        return Path(cache_dir).expanduser()
+        return Path(cache_dir).expanduser(), "--cache-dir"
     if os.environ.get("XTRAP_CACHE_DIR"):
-        return Path(os.environ["XTRAP_CACHE_DIR"]).expanduser()
+        return Path(os.environ["XTRAP_CACHE_DIR"]).expanduser(), "XTRAP_CACHE_DIR"
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "xtrap"
+    return Path(base) / "xtrap", ""
 
 
 def enable(args: argparse.Namespace) -> Path | None:
-    """Turn on the persistent compilation cache for this process as the options say; returns its folder."""
+    """Turn on the persistent compilation cache for this process as the options say; returns its folder.
+
+    A folder the user named (``--cache-dir``, ``$XTRAP_CACHE_DIR``) that cannot be written is an error; the default
+    folder that cannot be written (a read-only home) prints one warning line and runs without the cache."""
     if getattr(args, "no_cache", True) or os.environ.get("XTRAP_NO_CACHE", "") not in ("", "0"):
         return None
-    path = folder(args.cache_dir) / "jax"
+    base, named_by = folder(args.cache_dir)
+    path = base / "jax"
+    problem = None
     try:
         path.mkdir(parents=True, exist_ok=True)
+        if not os.access(path, os.W_OK):
+            problem = "is not writable"
     except OSError as err:
-        raise CliError(f"--cache-dir: cannot create the cache folder {str(path)!r} ({err.strerror}); give a "
-                       "writable folder or --no-cache") from None
-    if not os.access(path, os.W_OK):
-        raise CliError(f"--cache-dir: the cache folder {str(path)!r} is not writable; give another or --no-cache")
+        problem = f"cannot be created ({err.strerror})"
+    if problem:
+        if named_by:
+            raise CliError(f"{named_by}: the cache folder {str(path)!r} {problem}; give a writable folder or "
+                           "--no-cache")
+        print(f"xtrap: warning: the default cache folder {str(path)!r} {problem}; running without the cache "
+              "(--cache-dir DIR or XTRAP_CACHE_DIR to give one, --no-cache to silence this)", file=sys.stderr)
+        return None
     import jax
 
     jax.config.update("jax_compilation_cache_dir", str(path))

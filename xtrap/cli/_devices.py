@@ -12,7 +12,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     """``--devices`` on one command."""
     parser.add_argument("--devices", type=_args.integer("--devices"), default=None, action=_args.Once, metavar="N",
                         help="spread each chunk of runs over the first N of JAX's devices (default: all of them; "
-                             "the numbers are those of one device, bit for bit)")
+                             "bitwise the numbers of one device running the same chunks)")
 
 
 def enable(args: argparse.Namespace) -> None:
