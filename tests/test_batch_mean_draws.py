@@ -138,8 +138,8 @@ def test_which_problems_use_the_batch_mean_law():
     assert not problems.uses_batch_mean_law(skewed)
     r = xtrap.run(skewed, xtrap.sgd(lr=0.1, batch=4), steps=3, seeds=2)
     assert r.attrs["batch_draw"] == "per-sample"
-    # exact methods draw nothing
-    assert xtrap.run(QUAD, xtrap.sgd(lr=0.1, exact=True), steps=3).attrs["batch_draw"] == "per-sample"
+    # exact methods draw nothing, and say so
+    assert xtrap.run(QUAD, xtrap.sgd(lr=0.1, exact=True), steps=3).attrs["batch_draw"] == "none"
 
 
 def test_batch_draw_is_validated():
