@@ -7,8 +7,7 @@ runs the one-device program (jitted once per device) on its own shard, all dispa
 devices work at once; the outputs are assembled into global arrays with
 :func:`jax.make_array_from_single_device_arrays`. Each device executes exactly the one-device program on the same
 rows of a chunk, so every run's numbers are those of one device running the same chunks (``chunk=``), bit for
-bit (tested in a subprocess on 4 host CPU
-devices, ``XLA_FLAGS=--xla_force_host_platform_device_count=4``). Handing the whole sharded chunk to one
+bit (tested in a subprocess on 4 host CPU devices, ``XLA_FLAGS=--xla_force_host_platform_device_count=4``). Handing the whole sharded chunk to one
 ``jit`` (XLA's partitioner) or to :func:`jax.shard_map` instead was measured to move stochastic two-basin runs by
 an ulp: XLA compiles a partitioned module's elementwise code differently.
 

@@ -217,6 +217,7 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
         "diverge_radius", diverge_radius, lo=0.0, hi=1e150, lo_open=True)
 
     batch_mean = batch_draw == "batch-mean" and uses_batch_mean_law(problem) and not method.config.exact
+    draw_batch = 1 if batch_mean else max_batch  # samples drawn per worker and batch (one with batch-mean draws)
     on = resolve(devices)
     placement = Placement(on)
     jdt = jnp.float64 if dtype == "float64" else jnp.float32
@@ -239,7 +240,7 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
     total = n_grid * seeds
     n_rec = len(record_steps(steps, record_every))
     if chunk is None:
-        chunk = _chunk_size(total, n_rec, problem.dim, iterates, 1 if batch_mean else max_batch, max_workers,
+        chunk = _chunk_size(total, n_rec, problem.dim, iterates, draw_batch, max_workers,
                             max_memory_mb, steps, placement.n)
     else:
         chunk = check_int("chunk", chunk, lo=1, hi=MAX_INT)
@@ -258,8 +259,8 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
     done = np.zeros(total, dtype=bool)
     if resume:
         out_arrays, done = _resumed(out, meta, total)
-    fn = _get_compiled(method.config, steps, record_every, 1 if batch_mean else max_batch, max_workers, iterates,
-                       batch_mean, averages)  # batch-mean draws do not depend on max(batch): one program for all
+    fn = _get_compiled(method.config, steps, record_every, draw_batch, max_workers, iterates, batch_mean,
+                       averages)  # batch-mean draws do not depend on max(batch): one program for all
     placement.share((prob, cast(start), cast(radius)))
     t0 = time.perf_counter()
     bar = _progress(total, progress)
