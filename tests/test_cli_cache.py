@@ -1,4 +1,5 @@
-"""The command line's cache folder (xtrap/cli/_cache.py): JAX's persistent compilation cache, in subprocesses.
+"""The command line's cache folder (xtrap/cli/_cache.py): JAX's persistent compilation cache and the results cache,
+in subprocesses.
 
 A second invocation finds every compiled program in the folder (JAX logs cache hits and no miss) and prints the
 same numbers;
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +42,7 @@ def test_a_second_invocation_reads_every_program_from_the_folder(tmp_path):
     first = xtrap([*RUN, "--cache-dir", str(folder)], tmp_path)
     written = entries(folder)
     assert written, "nothing was cached"
+    shutil.rmtree(folder / "results")  # else the run itself is read back, and nothing is compiled (tested below)
     second = xtrap([*RUN, "--cache-dir", str(folder)], tmp_path, JAX_LOG_COMPILES="1",
                    JAX_EXPLAIN_CACHE_MISSES="1")  # JAX then logs every persistent-cache hit and miss
     assert entries(folder) == written
@@ -84,3 +87,16 @@ def test_concurrent_writers_share_one_folder(tmp_path):
     written = entries(folder)
     third = xtrap([*RUN, "--cache-dir", str(folder)], tmp_path)
     assert numbers(third) == a and entries(folder) == written
+
+
+def test_a_finished_run_is_read_from_the_folder_and_the_line_says_so(tmp_path):
+    folder = tmp_path / "cache"
+    first = xtrap([*RUN, "--cache-dir", str(folder)], tmp_path)
+    assert list((folder / "results").rglob("*.npz"))
+    second = xtrap([*RUN, "--cache-dir", str(folder)], tmp_path)
+    assert numbers(second) == numbers(first)
+    assert (json.loads(first.stdout)["cached"], json.loads(second.stdout)["cached"]) == (False, True)
+    table = xtrap([a for a in RUN if a != "--json"] + ["--cache-dir", str(folder)], tmp_path)
+    assert table.returncode == 0 and "read from the cache folder, computed earlier" in table.stdout.splitlines()[-1]
+    fresh = xtrap([*RUN, "--cache-dir", str(folder), "--no-cache"], tmp_path)
+    assert json.loads(fresh.stdout)["cached"] is False and numbers(fresh) == numbers(first)

@@ -139,7 +139,7 @@ def tiny(monkeypatch):
     def use(checks, failed_proofs: int = 0) -> None:
         monkeypatch.setattr(verify_module, "CHECKS", list(checks))
         monkeypatch.setattr(verify_module, "proof_counts", lambda progress=False: (
-            {"verified": 3, "failed": failed_proofs, "cited": 1}, ["X"] * failed_proofs))
+            {"verified": 3, "failed": failed_proofs, "cited": 1}, ["X"] * failed_proofs, False))
         monkeypatch.setattr(verify_module, "rate_fits", lambda runner: [])
         monkeypatch.setattr(report_module, "figures_for", lambda *a, **k: [])
         monkeypatch.setattr(sharp_flat_module, "sharp_flat", _fake_sharp_flat)

@@ -37,6 +37,8 @@ from .methods import Method
 from ._devices import Placement, describe, resolve
 from ._progress import progress as _progress
 from .result import Result
+from .results_cache import ResultsCache, as_cache, fingerprint, partial_arrays
+from .results_cache import key as cache_key
 
 Array = jax.Array
 TRACES = ("loss", "grad_norm2", "dist")
@@ -137,7 +139,8 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
         dtype: str = "float64", iterates: bool = False, diverge_radius: float | None = None,
         max_memory_mb: float = 512.0, out: str | Path | None = None, progress: bool = False,
         resume: bool = False, batch_draw: str = "batch-mean", averages: bool = True,
-        devices: int | None = None, chunk: int | None = None) -> Result:
+        devices: int | None = None, chunk: int | None = None,
+        cache: str | Path | ResultsCache | bool | None = None) -> Result:
     """Run ``method`` on ``problem`` for every seed and every point of its hyper-parameter grid.
 
     Args:
@@ -177,6 +180,10 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
         chunk: runs per compiled call and device (default: bounded by ``max_memory_mb``, by a few seconds of work,
             and by the runs over the devices). XLA's code for a row depends on the chunk's shape, so the last bits of
             a run's numbers do too: give the same ``chunk`` to reproduce a result bit for bit elsewhere.
+        cache: a folder or :class:`~xtrap.ResultsCache` of finished runs (:mod:`xtrap.results_cache`): a run already
+            there is read, not computed (``attrs["cached"]`` says which), and one computed now is stored there, its
+            partial result after every chunk, so an interrupted run continues where it stopped. Default: the process
+            default of :func:`xtrap.use_results_cache` (none unless set); ``False``: no cache.
 
     Returns:
         A :class:`~xtrap.result.Result` with traces ``loss``, ``grad_norm2``, ``dist``
@@ -255,10 +262,24 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
                 fingerprint=fingerprint(prob, flat, method.config, _rule_identity(method.config), seed_keys, start,
                                         radius, steps, record_every,
                                         iterates, chunk, batch_mean, averages))
+    meta["cached"] = False
     out_arrays: dict[str, np.ndarray] = {}
     done = np.zeros(total, dtype=bool)
+    store = as_cache(cache)
+    entry = None if store is None else store.path(cache_key(meta["fingerprint"], meta["ran_on"]))
+    stored = None if store is None else store.lookup(entry.stem)
+    if stored is not None and stored.attrs.get("fingerprint") == meta["fingerprint"]:
+        if stored.attrs.get("complete"):
+            stored.attrs["cached"] = True
+            if out is not None and jax.process_index() == 0:
+                stored.save(out)
+            return stored
+        if not resume:  # the partial result an interrupted run left: continued chunk by chunk
+            out_arrays, done = partial_arrays(stored, meta["fingerprint"], total, repr(str(entry)))
     if resume:
         out_arrays, done = _resumed(out, meta, total)
+    saves = [p for p in (out, entry) if p is not None] if jax.process_index() == 0 else []  # one process of several
+    # hosts saves: they all hold the whole result
     fn = _get_compiled(method.config, steps, record_every, draw_batch, max_workers, iterates, batch_mean,
                        averages)  # batch-mean draws do not depend on max(batch): one program for all
     placement.share((prob, cast(start), cast(radius)))
@@ -285,15 +306,16 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
                 out_arrays[k][lo:lo + n_valid] = v
             new = int((~done[lo:lo + n_valid]).sum())
             done[lo:lo + n_valid] = True
-            if out is not None and jax.process_index() == 0:  # saved before anything else can interrupt (by one
-                # process of several hosts: they all hold the whole result)
-                _assemble(out_arrays, done, axes, seeds, steps, record_every, meta, t0).save(out)
+            if saves:  # the (partial) result, saved before anything else can interrupt
+                partial = _assemble(out_arrays, done, axes, seeds, steps, record_every, meta, t0)
+                for path in saves:
+                    partial.save(path)
             bar.update(new)
     finally:
         bar.close()
     result = _assemble(out_arrays, done, axes, seeds, steps, record_every, meta, t0)
-    if out is not None and jax.process_index() == 0:
-        result.save(out)
+    for path in saves:
+        result.save(path)
     return result
 
 
@@ -336,25 +358,6 @@ def _chunk_size(total: int, n_rec: int, dim: int, iterates: bool, max_batch: int
     # per chunk (1,000 runs with a largest chunk of 833 are 2 chunks of 500, not 833 + 833, 2/3 of it padding)
 
 
-def fingerprint(*parts: Any) -> str:
-    """A SHA-256 of everything that determines a run's numbers (problem data, hyper-parameter grid, structure,
-    keys, start, radius, horizon, records, chunking), so a resumed file is known to belong to the same run."""
-    import hashlib
-
-    h = hashlib.sha256()
-    for leaf in jax.tree_util.tree_leaves(parts):
-        if isinstance(leaf, jax.Array) and jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key):
-            leaf = jax.random.key_data(leaf)
-        a = np.asarray(leaf)
-        if a.dtype == object:  # a structural leaf (e.g. the method's Config): its value, not its address
-            h.update(repr(leaf).encode())
-            continue
-        h.update(str((a.dtype, a.shape)).encode())
-        h.update(np.ascontiguousarray(a).tobytes())
-    h.update(repr(jax.tree_util.tree_structure(parts)).encode())
-    return h.hexdigest()
-
-
 def _resumed(out: str | Path, meta: dict[str, Any], total: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The arrays and ``done`` flags of the partial result in ``out``, refused if another run wrote it."""
     path = Path(out)
@@ -364,13 +367,7 @@ def _resumed(out: str | Path, meta: dict[str, Any], total: int) -> tuple[dict[st
         old = Result.load(path)
     except (OSError, ValueError, KeyError) as err:
         raise ParameterError(f"resume: {str(path)!r} is not an xtrap result ({err})") from None
-    if old.attrs.get("fingerprint") != meta["fingerprint"]:
-        raise ParameterError(f"resume: {str(path)!r} was written by a different run (problem, method, "
-                             "hyper-parameters, seeds, steps or chunking differ); give the same arguments, or "
-                             "another --out")
-    lead = len(old.sweep_dims) + 1
-    arrays = {k: v.reshape((total,) + v.shape[lead:]) for k, v in old.data.items() if k != "done"}
-    return arrays, np.asarray(old.data["done"], dtype=bool).reshape(total).copy()
+    return partial_arrays(old, meta["fingerprint"], total, repr(str(path)))
 
 
 def _assemble(arrays: dict[str, np.ndarray], done: np.ndarray, axes: dict[str, np.ndarray], seeds: int,

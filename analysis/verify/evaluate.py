@@ -32,12 +32,16 @@ RAW = ("avg_grad_norm2", "grad_norm2", "dist")
 
 
 class Runner:
-    """Runs at one level, cached by (problem, method, run settings), so checks share simulations."""
+    """Runs at one level, kept by (problem, method, run settings), so checks share simulations.
+
+    ``runs`` counts the distinct runs, ``cached`` those of them read from a results cache
+    (:mod:`xtrap.results_cache`) instead of computed."""
 
     def __init__(self, level: str) -> None:
         self.level = level
         self._cache: dict[Any, tuple[xtrap.Result, Ctx]] = {}
         self.runs = 0
+        self.cached = 0
 
     def get(self, check: CatalogCheck, problem_build: Build | None = None) -> tuple[xtrap.Result, Ctx]:
         """The run a check declares (``problem_build`` overrides its problem builder), from the cache if done."""
@@ -49,6 +53,7 @@ class Runner:
                                record_every=check.run.record_every, diverge_radius=check.run.diverge_radius,
                                iterates=check.run.iterates)
             self.runs += 1
+            self.cached += bool(result.attrs.get("cached"))
             self._cache[key] = (result, ctx)
         return self._cache[key]
 

@@ -102,7 +102,8 @@ def write_report(summary: dict[str, Any], out_dir: str | Path, *, runner: Runner
         f"# xtrap verify ({level})", "",
         f"**{'PASSED' if summary['passed'] else 'FAILED'}** — {len(rows)} checks, {len(bad)} not as expected; "
         f"proofs: {counts.get('verified', 0)} verified, {counts.get('failed', 0)} failed, "
-        f"{counts.get('cited', 0)} cited; {summary.get('runs', 0)} simulation runs.", "",
+        f"{counts.get('cited', 0)} cited{_proofs_cached(summary)}; {summary.get('runs', 0)} simulation runs"
+        f"{_cached(summary)}.", "",
         "Rules (THEORY.md §4; `analysis.check_samples`): an upper bound passes when the seed mean plus 4 standard "
         "errors is below it, fails when the mean minus 4 SE is above it, and is inconclusive in between (not a "
         "pass); exact values ('==') must agree within 4 SE (stochastic) or to 1e-9 relative (exact gradients). At a "
@@ -130,3 +131,15 @@ def write_report(summary: dict[str, Any], out_dir: str | Path, *, runner: Runner
         lines += [f"- proof {name} failed verification" for name in summary.get("failed_proofs", [])]
         lines.append("")
     return write_text(out / "report.md", "\n".join(lines))
+
+
+def _cached(summary: dict[str, Any]) -> str:
+    """`` (k read from the results cache, computed by an earlier invocation)`` when some runs were."""
+    k = summary.get("runs_cached", 0)
+    return f" ({k} read from the results cache, computed by an earlier invocation)" if k else ""
+
+
+def _proofs_cached(summary: dict[str, Any]) -> str:
+    """Where the proofs' statuses came from when not verified now."""
+    return (" (read from the results cache: verified by an earlier invocation with the same proofs sources and "
+            "sympy)") if summary.get("proofs_cached") else ""

@@ -16,12 +16,15 @@ Rates (confidence intervals from :func:`analysis.fit_exponent`):
 
 from __future__ import annotations
 
+import hashlib
 import time
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 import proofs
+from xtrap.results_cache import as_cache, code_identity
 
 from ._builders import m_sgd
 from .evaluate import Runner, evaluate, samples
@@ -49,16 +52,38 @@ def check_row(check: CatalogCheck, result: Any, level: str = "quick") -> dict[st
     return json_safe(row)
 
 
-def proof_counts(progress: bool | Callable[[str], None] = False) -> tuple[dict[str, int], list[str]]:
-    """Verify every catalog theorem: counts by status and the names that failed."""
+def proof_counts(progress: bool | Callable[[str], None] = False) -> tuple[dict[str, int], list[str], bool]:
+    """Verify every catalog theorem: counts by status, the names that failed, and whether the statuses were read
+    from the results cache (:func:`proof_statuses`)."""
     counts = {"verified": 0, "failed": 0, "cited": 0}
     failed = []
-    for th in progress_items(list(proofs.catalog().values()), progress, "proofs"):
-        rep = proofs.verify(th)
-        counts[rep.status] = counts.get(rep.status, 0) + 1
-        if rep.status == "failed":
-            failed.append(th.name)
-    return counts, failed
+    statuses, cached = proof_statuses(progress)
+    for name, status in statuses.items():
+        counts[status] = counts.get(status, 0) + 1
+        if status == "failed":
+            failed.append(name)
+    return counts, failed, cached
+
+
+def proof_statuses(progress: bool | Callable[[str], None] = False) -> tuple[dict[str, str], bool]:
+    """Every catalog theorem's :func:`proofs.verify` status, and whether they were read from the results cache.
+
+    With a process results cache (:func:`xtrap.use_results_cache`, as the command line's cache folder sets), the
+    statuses are stored under a key of the ``proofs`` package's sources and the sympy version, so they are read back
+    only while neither has changed (the verification is deterministic given both)."""
+    store = as_cache(None)
+    key = None
+    if store is not None:
+        ident = code_identity((Path(proofs.__file__).parent,), ("sympy",))
+        key = hashlib.sha256("\0".join(("proof statuses", *ident)).encode()).hexdigest()
+        stored = store.read_json(key)
+        if isinstance(stored, dict) and stored.keys() == proofs.catalog().keys():
+            return stored, True
+    statuses = {th.name: proofs.verify(th).status
+                for th in progress_items(list(proofs.catalog().values()), progress, "proofs")}
+    if store is not None and key is not None:
+        store.write_json(key, statuses)
+    return statuses, False
 
 
 # ---- rates ---------------------------------------------------------------------------------------------
@@ -117,7 +142,9 @@ def verify(level: str = "quick", out_dir: str | None = None, progress: bool | Ca
 
     Returns:
         ``{"level", "checks": [rows], "proofs": {"verified", "failed", "cited"}, "failed_proofs",
-        "rates": [rows], "seconds", "passed", "report"}``. A check row is ``CheckResult.as_dict()`` plus
+        "rates": [rows], "runs", "runs_cached", "proofs_cached", "seconds", "passed", "report"}`` (``runs_cached``:
+        the runs read from the results cache of :func:`xtrap.use_results_cache`, not computed; ``proofs_cached``:
+        whether the proofs' statuses were, see :func:`proof_statuses`). A check row is ``CheckResult.as_dict()`` plus
         ``witness``, ``expected`` and ``ok`` (verdict equals the expectation: a declared refusal is
         ok when refused). ``passed`` is true iff no proof failed and every check is ok.
 
@@ -127,7 +154,7 @@ def verify(level: str = "quick", out_dir: str | None = None, progress: bool | Ca
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}; got {level!r}")
     t0 = time.perf_counter()
-    counts, failed = proof_counts(progress)
+    counts, failed, proofs_cached = proof_counts(progress)
     runner = Runner(level)
     chosen = [c for c in (CHECKS if checks is None else checks) if level in c.levels]
     rows = [check_row(c, evaluate(c, runner), level) for c in progress_items(chosen, progress, "checks")]
@@ -137,6 +164,7 @@ def verify(level: str = "quick", out_dir: str | None = None, progress: bool | Ca
     out: dict[str, Any] = {
         "level": level, "checks": rows, "proofs": counts, "failed_proofs": failed, "rates": rate_rows,
         "passed": counts.get("failed", 0) == 0 and all(r["ok"] for r in rows), "runs": runner.runs,
+        "runs_cached": runner.cached, "proofs_cached": proofs_cached,
     }
     if out_dir is not None and sharp_flat:
         from ..sharp_flat.study import sharp_flat as run_sharp_flat
@@ -153,4 +181,4 @@ def verify(level: str = "quick", out_dir: str | None = None, progress: bool | Ca
     return out
 
 
-__all__ = ["check_row", "proof_counts", "rate_fits", "verify"]
+__all__ = ["check_row", "proof_counts", "proof_statuses", "rate_fits", "verify"]

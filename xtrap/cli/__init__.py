@@ -62,11 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except (KeyboardInterrupt, _Terminated, run.Interrupted) as err:
         what = str(err) if isinstance(err, run.Interrupted) else (
-            "interrupted; anything saved with --out is complete up to the last finished chunk")
+            "interrupted; anything saved with --out is complete up to the last finished chunk" + _cache.resume_hint())
         print(f"xtrap: {what}", file=sys.stderr)
         return 143 if isinstance(err, _Terminated) or getattr(err, "signal", None) == "SIGTERM" else 130
     finally:
         _devices.reset()
+        _cache.reset()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 

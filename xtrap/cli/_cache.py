@@ -1,13 +1,17 @@
-"""The cache folder of the command line: JAX's persistent compilation cache, so a second invocation skips compiling.
+"""The cache folder of the command line: compiled programs and finished runs, so a second invocation recomputes
+only what changed, and an interrupted study resumes where it stopped.
 
 One folder, safe to delete at any time: ``--cache-dir DIR``, else ``$XTRAP_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/xtrap`` (``~/.cache/xtrap``). Compiled programs go to its ``jax/`` subfolder through
 ``jax.config`` (``jax_compilation_cache_dir``); every program is cached, however short its compile, because the
-studies compile hundreds of small ones. The size is capped (:data:`MAX_BYTES`, least recently used evicted), which
-makes JAX guard every read and write with a file lock, so concurrent ``xtrap`` processes sharing the folder do not
-corrupt it. ``--no-cache`` turns it off for one invocation, ``XTRAP_NO_CACHE=1`` for every one (the test suite
-sets it, so its in-process CLI calls leave JAX's configuration alone). The key of an entry is JAX's: the program, the
-compiler options, the JAX/XLA versions and the device, so a stale entry is never used.
+studies compile hundreds of small ones. Finished and partial runs go to its ``results/`` subfolder
+(:mod:`xtrap.results_cache`). The compiled programs' size is capped (:data:`MAX_BYTES`, least recently used
+evicted), which makes JAX guard every read and write with a file lock; results are written to a temporary file and
+renamed into place; so concurrent ``xtrap`` processes sharing the folder do not corrupt it. ``--no-cache`` turns
+both off for one invocation, ``XTRAP_NO_CACHE=1`` for every one (the test suite sets it, so its in-process CLI calls
+leave JAX's configuration alone). The key of a program is JAX's: the program, the compiler options, the JAX/XLA
+versions and the device; the key of a result is its run's fingerprint, the devices, the xtrap and problems sources
+and the library versions. A stale entry is never used.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     """``--cache-dir`` and ``--no-cache`` on one command."""
     g = parser.add_argument_group("cache")
     g.add_argument("--cache-dir", metavar="DIR", default=None,
-                   help="the cache folder (compiled programs; safe to delete); default $XTRAP_CACHE_DIR, else "
+                   help="the cache folder (compiled programs and finished runs; safe to delete); default $XTRAP_CACHE_DIR, else "
                         "$XDG_CACHE_HOME/xtrap or ~/.cache/xtrap")
     g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache folder this time")
 
@@ -43,7 +47,8 @@ def folder(cache_dir: str | None) -> tuple[Path, str]:
 
 
 def enable(args: argparse.Namespace) -> Path | None:
-    """Turn on the persistent compilation cache for this process as the options say; returns its folder.
+    """Turn on the persistent compilation cache and the results cache for this process as the options say; returns
+    the compilation cache's folder.
 
     A folder the user named (``--cache-dir``, ``$XTRAP_CACHE_DIR``) that cannot be written is an error; the default
     folder that cannot be written (a read-only home) prints one warning line and runs without the cache."""
@@ -67,8 +72,26 @@ def enable(args: argparse.Namespace) -> Path | None:
         return None
     import jax
 
+    import xtrap
+
     jax.config.update("jax_compilation_cache_dir", str(path))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     jax.config.update("jax_compilation_cache_max_size", MAX_BYTES)
+    xtrap.use_results_cache(base / "results")
     return path
+
+
+def reset() -> None:
+    """Forget this invocation's results cache (the CLI can be called in-process, e.g. by tests)."""
+    if "xtrap.results_cache" in sys.modules:
+        sys.modules["xtrap.results_cache"].use_results_cache(None)
+
+
+def resume_hint() -> str:
+    """What an interrupted invocation kept in the results cache, for its last line (empty without one)."""
+    rc = sys.modules.get("xtrap.results_cache")
+    store = None if rc is None else rc.as_cache(None)
+    if store is None:
+        return ""
+    return f"; the runs finished so far are in the cache folder {str(store.folder)!r}: the same command continues"

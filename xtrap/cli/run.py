@@ -111,7 +111,7 @@ def command(args: argparse.Namespace) -> int:
         "sources": problem.sources, "notes": result.attrs.get("notes", []),
         "steps": args.steps, "seeds": args.seeds, "final": points if result.sweep_dims else points[0],
         "batch_draw": result.attrs["batch_draw"], "ran_on": result.attrs["ran_on"],
-        "out": out, "seconds": time.perf_counter() - t0,
+        "cached": bool(result.attrs.get("cached")), "out": out, "seconds": time.perf_counter() - t0,
     }
     verdict = checks[0] if len(checks) == 1 and not result.sweep_dims else None
     if verdict is not None:
@@ -127,7 +127,8 @@ def command(args: argparse.Namespace) -> int:
         where = ", ".join(f"{d}={pt[d]:g}" for d in result.sweep_dims)
         print(f"check {c['theorem']}{' at ' + where if where else ''} ({c['quantity']} {c['relation']} bound): "
               f"{c['verdict']}: {c['detail']}")
-    print(f"({payload['seconds']:.1f} s on {payload['ran_on']}{', saved to ' + out if out else ''})")
+    where = "read from the cache folder, computed earlier" if payload["cached"] else f"on {payload['ran_on']}"
+    print(f"({payload['seconds']:.1f} s {where}{', saved to ' + out if out else ''})")
     return 1 if failed else 0
 
 

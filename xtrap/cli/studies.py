@@ -190,7 +190,9 @@ def verify_command(args: argparse.Namespace) -> int:
               f"(proved {r['proved']:g}){'' if r['consistent'] else '  <-- inconsistent'}")
     c = summary["proofs"]
     bad = sum(not r["ok"] for r in summary["checks"])
-    print(f"proofs: {c.get('verified', 0)} verified, {c.get('failed', 0)} failed, {c.get('cited', 0)} cited; "
-          f"checks: {len(summary['checks'])}, {bad} not as expected; report: {summary.get('report')} "
+    print(f"proofs: {c.get('verified', 0)} verified, {c.get('failed', 0)} failed, {c.get('cited', 0)} cited"
+          f"{' (from the cache)' if summary.get('proofs_cached') else ''}; "
+          f"checks: {len(summary['checks'])}, {bad} not as expected; runs: {summary['runs']}"
+          f"{f' ({k} from the cache)' if (k := summary.get('runs_cached')) else ''}; report: {summary.get('report')} "
           f"({summary['seconds']:.0f} s) -> {'PASSED' if summary['passed'] else 'FAILED'}")
     return 0 if summary["passed"] else 1
