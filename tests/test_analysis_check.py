@@ -129,6 +129,7 @@ def _isotropic(L: float = L_W, dim: int = DIM, sigma2: float = SIGMA2) -> proble
     return problems.make_quadratic(np.full(dim, L), noise_cov=np.eye(dim) * sigma2 / dim, x0=np.zeros(dim))
 
 
+@pytest.mark.slow
 def test_c2_witness_sgd_floor_is_exact() -> None:
     """C2 witness (A3): SGD on (L/2)||x||^2, isotropic noise, eta = 1/L, from x*: E||grad f(x_t)||^2 = sigma2/b, t >= 1.
 
@@ -155,6 +156,7 @@ def test_c2_witness_sgd_floor_is_exact() -> None:
         check(r, floor)
 
 
+@pytest.mark.slow
 def test_d1_floor_extrapolated_sgd_is_exact() -> None:
     """D1.floor: EG with independent batches at eta = 1/L, gamma = 1/(2L): sigma2/b (1 + 1/4)/(1 - 1/4)."""
     gamma = 0.5 / L_W
@@ -172,6 +174,7 @@ def test_d1_floor_extrapolated_sgd_is_exact() -> None:
     assert check_samples(r["avg_grad_norm2"], 0.9 * d1.bound, "<=").verdict == "fail"
 
 
+@pytest.mark.slow
 @given(data=st.data(), dim=st.sampled_from([1, 3]), b=st.sampled_from([1, 4]), L=st.floats(0.5, 4.0),
        spread=st.lists(st.floats(0.05, 1.0), min_size=3, max_size=3), equal=st.booleans(),
        noise=st.lists(st.floats(0.1, 2.0), min_size=3, max_size=3), start=st.one_of(st.just(0.0), st.floats(0.0, 3.0)),
@@ -199,6 +202,7 @@ def test_d1_upper_bound_on_random_admissible_quadratics(data: st.DataObject, dim
     assert check(r, CAT["D1"].bound).bound == res.bound  # ... and are the ones the run supplies
 
 
+@pytest.mark.slow
 def test_refusal_sweep_axes_and_divergence() -> None:
     p = problems.make_quadratic([1.0, 4.0], noise_cov=np.eye(2))
     r = xtrap.run(p, xtrap.sgd(lr=[0.2, 0.3]), steps=20, seeds=30)
@@ -278,6 +282,7 @@ def test_fit_exponent_rejects_bad_input() -> None:
         fit_exponent([1.0, 2.0, 3.0], np.ones((2, 3)))
 
 
+@pytest.mark.slow
 def test_h4_sgd_with_inverse_time_steps_converges_at_rate_one_over_t() -> None:
     """H4: SGD with eta_t = 1/(mu (t+1)) on (mu/2)||x - x*||^2 is the running mean: E f - f* = sigma2/(2 mu b t)."""
     mu, s2, b, d, T = 0.5, 0.8, 2, 2, 200

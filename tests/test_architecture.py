@@ -241,6 +241,7 @@ def test_the_runtime_watch_sees_a_planted_cycle(tmp_path: Path) -> None:
     assert "cyc.a" in _half_initialised("cyc", ("cyc",), tmp_path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("entry", ["analysis", "xtrap.cli"])
 def test_importing_never_meets_a_half_initialised_module(entry: str) -> None:
     """At run time a cycle shows as an import of a module whose own import has not finished."""

@@ -38,6 +38,7 @@ QUAD = problems.make_quadratic(LAM, x_star=X_STAR, noise_cov=COV, x0=X_STAR + 1.
 BATCHES = (1, 3, 8, 32)
 
 
+@pytest.mark.slow
 def test_draw_contract_and_one_step_against_the_formula():
     key = jax.random.key(5)
     k_ext, k_upd, _ = jax.random.split(key, 3)
@@ -60,6 +61,7 @@ def test_draw_contract_and_one_step_against_the_formula():
     np.testing.assert_allclose(np.asarray(state.x), want, rtol=0, atol=1e-14)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("problem", [QUAD, problems.make("cosine", dim=3), problems.make("huber")],
                          ids=["quadratic", "cosine", "huber"])
 def test_batch_one_is_the_per_sample_run_bit_for_bit(problem):
@@ -71,6 +73,7 @@ def test_batch_one_is_the_per_sample_run_bit_for_bit(problem):
         np.testing.assert_array_equal(a[name], b[name])
 
 
+@pytest.mark.slow
 def test_the_law_of_every_masked_batch_size():
     """One SGD step with lr = 1 from x*: x_1 - x* = -eps/sqrt(b), read back for each b of one masked sweep."""
     seeds = 20_000
@@ -105,6 +108,7 @@ def exact_expected_loss(eta: float, gamma: float, b: int, steps: int) -> float:
     return 0.5 * float(np.trace(h @ m))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("draw", ["batch-mean", "per-sample"])
 def test_whole_runs_have_the_exact_expected_loss(draw):
     eta, steps, seeds = 0.4, 25, 8000
@@ -118,6 +122,7 @@ def test_whole_runs_have_the_exact_expected_loss(draw):
         assert abs(final[i].mean() - want) < 4 * se, (draw, b, final[i].mean(), want, se)
 
 
+@pytest.mark.slow
 def test_which_problems_use_the_batch_mean_law():
     assert problems.uses_batch_mean_law(QUAD)
     for name in ("quadratic", "noisy-quadratic", "cosine", "huber"):

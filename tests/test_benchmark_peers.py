@@ -51,6 +51,7 @@ def test_numpy_contestant_estimates_the_exact_value(draw):
     _within_4se(peers.numpy_vectorized(h, r0, s, ETA, ETA, B, SEEDS, STEPS, draw, seed=1), want)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("draw", peers.DRAWS)
 def test_optax_contestants_estimate_the_exact_value(draw):
     pytest.importorskip("optax")

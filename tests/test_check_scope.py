@@ -49,6 +49,7 @@ def test_every_declared_verify_check_is_admitted_by_its_bound() -> None:
         assert c.quantity == scope.measures, (c.theorem, c.quantity, scope.measures)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method, theorem, message", [
     (xtrap.sam(lr=0.25, rho=0.05), "D1", "the run uses sam (normalized SAM)"),
     (xtrap.sgd(lr=0.25, momentum=0.5), "C2", "the run uses heavy_ball"),
@@ -66,6 +67,7 @@ def test_a_bound_refuses_runs_it_is_not_about(method: xtrap.Method, theorem: str
         analysis.check(r, CAT[theorem].bound)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method, theorem, used, why", [
     (xtrap.extrap_sgd(lr=0.25, extrap_lr=0.25, workers=4), "D1", "D1-K", "K=4 workers"),
     (xtrap.sgd(lr=0.25), "D1", "C2", "the run uses none"),
@@ -103,6 +105,7 @@ def test_parameters_come_from_the_run_and_contradictions_are_refused() -> None:
         analysis.check(r, CAT["D1"].bound, quantity="dist")
 
 
+@pytest.mark.slow
 def test_a_nonconvex_problem_is_not_refused_for_a_constant_the_bound_does_not_use() -> None:
     cos = problems.make("cosine", dim=1)
     r = _run(xtrap.extrap_sgd(lr=0.05, extrap_lr=0.05), problem=cos)
@@ -113,6 +116,7 @@ def test_a_nonconvex_problem_is_not_refused_for_a_constant_the_bound_does_not_us
         analysis.check(_run(xtrap.sgd(lr=0.05, exact=True), problem=cos), CAT["B3"].bound)
 
 
+@pytest.mark.slow
 def test_too_few_seeds_are_undecided_not_exact() -> None:
     """With one seed the standard error is not 0 but unknown: the verdict is 'inconclusive', never 'pass'."""
     r1 = _run(xtrap.sgd(lr=0.25), seeds=1)
@@ -125,6 +129,7 @@ def test_too_few_seeds_are_undecided_not_exact() -> None:
     assert exact.verdict == "pass" and exact.se is None  # exact gradients: one run is the exact value
 
 
+@pytest.mark.slow
 def test_a_selected_grid_point_knows_its_parameters() -> None:
     r = _run(xtrap.sgd(lr=[0.1, 0.25], batch=[1, 4]))
     point = r.sel(lr=1, batch=0)

@@ -36,6 +36,7 @@ def test_every_method_is_exercised() -> None:
     assert set(METHOD_OPTIONS) == set(xtrap.METHODS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", sorted(METHOD_OPTIONS))
 @pytest.mark.parametrize("problem", problems.names())
 def test_every_problem_and_method_gives_finite_numbers(capsys, problem: str, method: str) -> None:
@@ -55,6 +56,7 @@ def test_every_problem_and_method_gives_finite_numbers(capsys, problem: str, met
     assert d["seconds"] > 0
 
 
+@pytest.mark.slow
 def test_sweep_json_lists_points(capsys) -> None:
     d = run_json(capsys, "--method", "sgd", "--lr", "0.1,2.5", "--batch", "1,4", "--steps", "200", "--seeds", "2")
     pts = d["final"]
@@ -64,6 +66,7 @@ def test_sweep_json_lists_points(capsys) -> None:
     assert all(p["diverged"] == 0 and math.isfinite(p["loss_mean"]) for p in pts[:2])
 
 
+@pytest.mark.slow
 def test_out_file_round_trips(tmp_path, capsys) -> None:
     path = tmp_path / "r.npz"
     d = run_json(capsys, "--steps", "30", "--seeds", "2", "--out", str(path))
@@ -116,6 +119,7 @@ def test_listings(capsys, command: str) -> None:
     assert all(n in text for n in names)
 
 
+@pytest.mark.slow
 def test_console_script_help_and_error() -> None:
     ok = subprocess.run([sys.executable, "-m", "xtrap.cli", "run", "--help"], capture_output=True, text=True)
     assert ok.returncode == 0 and "--extrap-lr" in ok.stdout
@@ -131,6 +135,7 @@ def test_run_check_refuses_parameters_outside_the_bound_before_running(capsys) -
     assert "step condition eta <= 1/L violated: eta=0.3 > 1/L=0.25" in err
 
 
+@pytest.mark.slow
 def test_run_check_holds_a_run_against_a_catalog_bound(capsys) -> None:
     d = run_json(capsys, "--method", "extrap_sgd", "--lr", "0.5", "--extrap-lr", "0.5", "--check", "D1",
                  "--steps", "200", "--seeds", "40")  # 30 seeds at least decide (analysis.checks.MIN_SEEDS)
@@ -139,6 +144,7 @@ def test_run_check_holds_a_run_against_a_catalog_bound(capsys) -> None:
     assert 0 < c["ratio"] < 1 and c["n"] == 40
 
 
+@pytest.mark.slow
 def test_run_check_refuses_an_unknown_theorem_and_checks_a_sweep_point_by_point(capsys) -> None:
     assert main(["run", "--check", "Z3"]) == 2
     assert "--check must name a catalog theorem" in capsys.readouterr().err

@@ -10,6 +10,7 @@ and leave a folder a third reads.
 
 from __future__ import annotations
 
+import pytest
 import json
 import os
 import shutil
@@ -37,6 +38,7 @@ def numbers(proc: subprocess.CompletedProcess) -> list:
     return json.loads(proc.stdout)["final"]
 
 
+@pytest.mark.slow
 def test_a_second_invocation_reads_every_program_from_the_folder(tmp_path):
     folder = tmp_path / "cache"
     first = xtrap([*RUN, "--cache-dir", str(folder)], tmp_path)
@@ -60,6 +62,7 @@ def test_a_second_invocation_reads_every_program_from_the_folder(tmp_path):
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
+@pytest.mark.slow
 def test_an_unusable_folder_is_one_line_and_exit_2_or_a_warning_for_the_default(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
@@ -75,6 +78,7 @@ def test_an_unusable_folder_is_one_line_and_exit_2_or_a_warning_for_the_default(
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("xtrap: warning: the default cache folder")
 
 
+@pytest.mark.slow
 def test_concurrent_writers_share_one_folder(tmp_path):
     folder = tmp_path / "shared"
     e = {k: v for k, v in os.environ.items() if k not in ("XTRAP_NO_CACHE", "XTRAP_CACHE_DIR")}
@@ -89,6 +93,7 @@ def test_concurrent_writers_share_one_folder(tmp_path):
     assert numbers(third) == a and entries(folder) == written
 
 
+@pytest.mark.slow
 def test_a_finished_run_is_read_from_the_folder_and_the_line_says_so(tmp_path):
     folder = tmp_path / "cache"
     first = xtrap([*RUN, "--cache-dir", str(folder)], tmp_path)

@@ -55,6 +55,7 @@ def test_bad_out_paths_are_refused_before_running(capsys, target: str, needle: s
     assert needle in _err(capsys, ["run", "--steps", "3", "--seeds", "1", "--out", target])
 
 
+@pytest.mark.slow
 def test_out_never_replaces_what_xtrap_did_not_write(capsys, tmp_path) -> None:
     other = tmp_path / "notes.txt"
     other.write_text("mine")
@@ -90,6 +91,7 @@ def test_a_study_folder_from_an_earlier_run_loses_its_old_report_before_new_work
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
 
 
+@pytest.mark.slow
 def test_an_interrupted_run_resumes_to_bitwise_identical_numbers(capsys, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(run_module, "CHUNK_WORK", 2e3)  # small chunks: 12 of 5 runs each
     argv = ["run", "--method", "extrap_sgd", "--lr", "0.1,0.3", "--steps", "40", "--seeds", "30", "--param", "dim=3"]
@@ -123,6 +125,7 @@ def test_an_interrupted_run_resumes_to_bitwise_identical_numbers(capsys, tmp_pat
     assert "different run" in _err(capsys, other + ["--out", str(part), "--resume"])
 
 
+@pytest.mark.slow
 def test_json_is_one_strict_object_even_when_runs_blow_up(capsys) -> None:
     assert main(["run", "--method", "sgd", "--lr", "1.9,2.5", "--steps", "300", "--seeds", "3", "--json"]) == 0
     out = capsys.readouterr().out
@@ -130,6 +133,7 @@ def test_json_is_one_strict_object_even_when_runs_blow_up(capsys) -> None:
     assert isinstance(d, dict) and d["final"][1]["loss_mean"] is None and d["final"][1]["notes"]
 
 
+@pytest.mark.slow
 def test_a_failed_check_exits_1_in_json_mode_too(capsys, monkeypatch) -> None:
     import dataclasses
 

@@ -49,6 +49,7 @@ def _cli(capsys, *argv):
     return code, out.out, out.err
 
 
+@pytest.mark.slow
 def test_check_holds_a_sweep_against_a_users_bound_row_by_row(user_module, capsys) -> None:
     code, out, err = _cli(capsys, "check", "--bound", "mine:MY_SGD", "--problem", "mine:bowl", "--param", "scale=2",
                           "--method", "sgd", "--lr", "0.1,0.25,0.6", "--steps", "100", "--seeds", "64",
@@ -65,6 +66,7 @@ def test_check_holds_a_sweep_against_a_users_bound_row_by_row(user_module, capsy
     assert (user_module / "fig.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_check_json_fails_a_false_bound_and_says_so(user_module, capsys) -> None:
     code, out, _ = _cli(capsys, "check", "--bound", "mine:HALF_C2", "--problem", "quadratic", "--param", "dim=3",
                         "--method", "sgd", "--lr", "0.5", "--steps", "100", "--seeds", "64", "--json")
@@ -74,6 +76,7 @@ def test_check_json_fails_a_false_bound_and_says_so(user_module, capsys) -> None
                                 "statement": "avg_grad_norm2 <= Delta/(25*T*eta) + L*eta*sigma2/(50*b)"}
 
 
+@pytest.mark.slow
 def test_estimated_constants_hold_for_the_estimates_and_are_labelled(user_module, capsys) -> None:
     code, out, _ = _cli(capsys, "check", "--bound", "mine:MY_SGD", "--problem", "mine:ESTIMATED", "--method", "sgd",
                         "--lr", "0.5", "--steps", "100", "--seeds", "64")
@@ -86,6 +89,7 @@ def test_estimated_constants_hold_for_the_estimates_and_are_labelled(user_module
     assert payload["sources"]["L"] == "estimated" and any("lower bound on the true L" in n for n in payload["notes"])
 
 
+@pytest.mark.slow
 def test_a_users_method_factory_and_catalog_bounds_in_run(user_module, capsys) -> None:
     code, out, err = _cli(capsys, "run", "--problem", "quadratic", "--method", "mine:lookahead", "--lr", "0.2",
                           "--steps", "50", "--seeds", "40", "--check", "mine:EG_ONLY", "--json")
@@ -125,6 +129,7 @@ def test_misuse_is_one_line_and_exit_2(user_module, capsys, argv, message) -> No
     assert message in err, err
 
 
+@pytest.mark.slow
 def test_sharpness_at_the_minima_matches_their_hessians_and_writes_the_density(user_module, capsys) -> None:
     code, out, err = _cli(capsys, "sharpness", "--problem", "quadratic", "--param", "dim=6", "--param", "L=3.0",
                           "--json", "--figure", "sd.png")
@@ -139,6 +144,7 @@ def test_sharpness_at_the_minima_matches_their_hessians_and_writes_the_density(u
     assert code == 0 and json.loads(out)["points"][0]["lambda_max"] == pytest.approx(2.0, rel=1e-10)
 
 
+@pytest.mark.slow
 def test_problems_describes_an_instance_with_its_effective_constants(user_module, capsys) -> None:
     code, out, _ = _cli(capsys, "problems", "two-basin", "--param", "sharp_curvature=30", "--json")
     info = json.loads(out)
@@ -166,6 +172,7 @@ def test_sharpness_and_problems_misuse_is_one_line(user_module, capsys, argv, me
     assert code == 2 and out == "" and message in err, err
 
 
+@pytest.mark.slow
 def test_a_file_named_twice_is_loaded_once_and_a_failing_factory_is_one_line(user_module, capsys) -> None:
     (user_module / "rules.py").write_text(textwrap.dedent('''
         import dataclasses, typing

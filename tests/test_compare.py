@@ -42,6 +42,7 @@ def test_exact_gradient_curves_are_the_numpy_loops() -> None:
     assert out["f_star_source"] == "exact" and out["record_steps"] == list(range(steps + 1))
 
 
+@pytest.mark.slow
 def test_a_difference_that_is_there_is_found_and_divergence_is_counted_not_averaged(tmp_path) -> None:
     p = problems.make("quadratic", dim=10, L=1.0, mu=0.1, sigma2=1.0)
     out = compare(p, {"GD": xtrap.sgd(lr=0.5, exact=True), "SGD": xtrap.sgd(lr=0.5, batch=1),
@@ -68,6 +69,7 @@ def test_compare_refuses_misuse() -> None:
         compare(p, [xtrap.sgd(lr=0.1)], steps=5, seeds=1)
 
 
+@pytest.mark.slow
 def test_the_cli_compares_built_in_and_user_methods(tmp_path, monkeypatch, capsys) -> None:
     (tmp_path / "mine.py").write_text("import xtrap\n\ndef half(lr=0.1, batch=1):\n"
                                       "    return xtrap.extrap_sgd(lr=lr, extrap_lr=lr / 2, batch=batch)\n")

@@ -71,11 +71,13 @@ def four_devices(code: str, tmp_path, args=None) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=900)
 
 
+@pytest.mark.slow
 def test_sharded_runs_are_bitwise_the_one_device_runs(tmp_path):
     proc = four_devices(SCRIPT, tmp_path)
     assert proc.returncode == 0 and proc.stdout.strip().endswith("ok"), proc.stderr[-3000:]
 
 
+@pytest.mark.slow
 def test_the_cli_devices_option(tmp_path):
     run = ["run", "--problem", "quadratic", "--param", "dim=3", "--method", "sgd", "--lr", "0.1", "--steps", "20",
            "--seeds", "5", "--json"]
@@ -92,6 +94,7 @@ def test_the_cli_devices_option(tmp_path):
         "xtrap: error: --devices must be in [1, 4] (the cpu devices JAX sees); got 5")
 
 
+@pytest.mark.slow
 def test_devices_is_validated_in_process():
     p = problems.make("quadratic", dim=2)
     for bad in (0, 2, 1.5, True):

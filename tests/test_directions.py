@@ -41,6 +41,7 @@ def test_the_built_in_rules_are_registered_through_the_public_mechanism() -> Non
         xtrap.register_direction("local", _my_local, extrap_batch=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("same_batch", [False, True])
 def test_a_user_rule_equal_to_local_runs_bitwise_like_extrap_sgd_across_a_sweep(same_batch) -> None:
     """Batch, workers, momentum and a schedule swept in one compiled run: the same numbers to the last bit."""
@@ -57,6 +58,7 @@ def test_a_user_rule_equal_to_local_runs_bitwise_like_extrap_sgd_across_a_sweep(
     assert b.attrs["method"] == "mine" and b.attrs["config"]["direction"] == "test-my-local"
 
 
+@pytest.mark.slow
 def test_a_user_noise_rule_draws_the_built_in_noise() -> None:
     p = problems.make("quadratic", dim=4, sigma2=0.5)
     a = xtrap.run(p, xtrap.noise_extrap(lr=0.1, extrap_lr=0.3, batch=2, workers=2), steps=30, seeds=4)
@@ -64,6 +66,7 @@ def test_a_user_noise_rule_draws_the_built_in_noise() -> None:
     assert np.array_equal(a["loss"], b["loss"])
 
 
+@pytest.mark.slow
 def test_momentum_direction_extrapolation_equals_a_hand_written_numpy_loop() -> None:
     """u^k = x - gamma beta m_t, h = (1/K) sum_k (1/b) sum_i g_i(u^k), m <- beta m + h, x <- x - eta m, with the
     same draws, on the separable cosine problem with additive noise: to 1e-12."""
@@ -89,6 +92,7 @@ def test_momentum_direction_extrapolation_equals_a_hand_written_numpy_loop() -> 
     assert np.abs(x - np.asarray(p.x0)).max() > 0.1  # the loop moved
 
 
+@pytest.mark.slow
 def test_momentum_direction_sweeps_over_batch_sizes_in_one_compiled_run() -> None:
     p = problems.make("quadratic", dim=5, sigma2=1.0)
     m = xtrap.method("test-momentum-lookahead", lr=0.1, extrap_lr=0.5, momentum=0.9, batch=[1, 4, 16, 64])
@@ -112,6 +116,7 @@ def test_a_bad_rule_is_refused_at_registration_with_one_line(fn, kw, match) -> N
     assert "test-bad" not in xtrap.directions()
 
 
+@pytest.mark.slow
 def test_names_are_unique_unless_replaced_and_a_replaced_rule_compiles_anew() -> None:
     xtrap.register_direction("test-replace", lambda x, s, g, z, h: jnp.zeros_like(x))
     with pytest.raises(problems.ParameterError, match="already registered"):
@@ -127,6 +132,7 @@ def test_names_are_unique_unless_replaced_and_a_replaced_rule_compiles_anew() ->
         xtrap.method("test-momentum-lookahead", same_batch=True)
 
 
+@pytest.mark.slow
 def test_analysis_refuses_catalog_bounds_for_a_user_rule_and_names_it() -> None:
     from analysis.checks import check
     import proofs

@@ -70,6 +70,7 @@ ZERO_EXTRAP = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mom", list(MOMENTA))
 @pytest.mark.parametrize("name", list(ZERO_EXTRAP))
 def test_zero_extrapolation_is_sgd(name, mom):
@@ -122,6 +123,7 @@ def test_k_workers_equal_one_worker_with_batch_kb(prob_name, mom):
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", ["none", "local", "local_same", "global", "past", "past_local", "gaussian",
                                      "ball", "sphere", "sam", "usam_same"])
 def test_masking_equals_truncated_draws(variant):
@@ -148,6 +150,7 @@ def test_masking_equals_truncated_draws(variant):
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config", [xtrap.Config("local", "nesterov"),
                                     xtrap.Config("past", "heavy_ball", past_source="local"),
                                     xtrap.Config("sam", "sgd", same_batch=True), xtrap.Config("sphere", "nesterov")],
@@ -164,6 +167,7 @@ def test_jit_equals_no_jit_apply(config):
             assert maxdiff(s.x, j.x) <= 1e-12 * max(1.0, float(np.max(np.abs(np.asarray(j.x)))))
 
 
+@pytest.mark.slow
 def test_jit_equals_no_jit_run():
     method = xtrap.extrap_sgd(lr=0.2, extrap_lr=0.1, momentum=0.5, nesterov=True, batch=[2, 3], workers=2)
     key = jax.random.key(35)  # a sweep of two batch sizes: the vmapped chunk runs un-jitted too
@@ -275,6 +279,7 @@ def test_sam_two_cycle():
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("base", ["sgd", "heavy_ball"])
 def test_local_equals_global_on_quadratic_only(base):
     hyper = xtrap.make_hyper(lr=0.25, extrap_lr=0.3, momentum=0.6 if base != "sgd" else 0.0, batch=2, workers=3)
@@ -308,6 +313,7 @@ def one_step_samples(prob, method, seed: int) -> np.ndarray:
     return res["iterates"][:, 1, :]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("law", xtrap.NOISE_LAWS)
 def test_ni_mean_step_is_gd_on_quadratic(law):
     """Exact gradients (only the perturbation is random) for every law; with the stochastic oracle
@@ -378,6 +384,7 @@ def test_batch_larger_than_finite_sum_rejected():
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @given(dim=st.sampled_from([2, 3, 5]), seed=st.integers(0, 2**31 - 1), L=st.floats(0.5, 10.0),
        eta_frac=st.floats(0.05, 0.99), gamma_frac=st.floats(0.0, 0.99))
 def test_eg_factor_identity_property(dim, seed, L, eta_frac, gamma_frac):

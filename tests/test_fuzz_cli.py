@@ -117,6 +117,7 @@ def playground(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp
 
 
+@pytest.mark.slow
 def test_fuzzed_command_lines(playground: Path, capsys: pytest.CaptureFixture[str]) -> None:
     @settings(max_examples=CLI_EXAMPLES, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,

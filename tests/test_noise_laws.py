@@ -10,6 +10,7 @@ check has the power to fail.
 
 from __future__ import annotations
 
+import pytest
 import numpy as np
 from scipy import stats
 
@@ -61,6 +62,7 @@ def test_ball_rows_are_uniform_in_the_ball() -> None:
     assert stats.ks_2samp(z[inner, 0] / r[inner], z[~inner, 0] / r[~inner]).pvalue > LEVEL
 
 
+@pytest.mark.slow
 def test_the_ball_check_fails_on_the_mutation_it_is_meant_to_catch(monkeypatch) -> None:
     """The outside mutation (radius U instead of U^(1/d)) put into the framework: the radius check now rejects."""
     import importlib

@@ -85,6 +85,7 @@ def test_grad_is_the_gradient_of_value(name: str) -> None:
     assert np.all(err <= 1e-12 * (np.linalg.norm(ga, axis=1) + grad_scale(p, x))), err.max()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ALL)
 def test_hessian_is_bounded_by_L(name: str) -> None:
     p = get(name)
@@ -117,6 +118,7 @@ def _witness(p: problems.Problem) -> np.ndarray:
     return x
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ALL)
 def test_L_is_attained(name: str) -> None:
     p = get(name)
@@ -125,6 +127,7 @@ def test_L_is_attained(name: str) -> None:
     assert abs(top - float(p.L)) <= 1e-8 * float(p.L), (top, float(p.L))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ALL)
 def test_minima_are_minima(name: str) -> None:
     p = get(name)
@@ -189,6 +192,7 @@ def test_basin_of_each_minimum_is_its_index(name: str) -> None:
     np.testing.assert_allclose(np.asarray(d(p, x)), brute, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [k for k in ALL if INSTANCES[k][0] in ("two-basin", "cosine")])
 def test_basin_agrees_with_gradient_descent(name: str) -> None:
     p = get(name)
@@ -229,6 +233,7 @@ def _expected_variance(p: problems.Problem, x: np.ndarray, b: int) -> float:
     return (p.n - b) / (b * (p.n - 1)) * _per_sample_variance(p, x) if p.n > 1 else 0.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ALL)
 @pytest.mark.parametrize("size,b", [(1, 1), (8, 3), (8, 8)])
 def test_oracle_is_unbiased_with_the_stated_variance(name: str, size: int, b: int) -> None:
@@ -248,6 +253,7 @@ def test_oracle_is_unbiased_with_the_stated_variance(name: str, size: int, b: in
     assert abs(dev.mean() - expect) <= 4 * se + 1e-12 * (1 + expect), (dev.mean(), expect, se)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", FINITE)
 def test_component_functions_match_the_documented_formulas(name: str) -> None:
     """f = mean_i f_i with f_i rewritten here from each module's docstring; sample_grad = grad f_i."""
@@ -275,6 +281,7 @@ def test_component_functions_match_the_documented_formulas(name: str) -> None:
         assert float(p.sigma2_at(x)) == pytest.approx(_per_sample_variance(p, x), rel=1e-10, abs=1e-14)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [k for k in FINITE if INSTANCES[k][0] != "least-squares"])
 def test_sigma2_is_a_global_bound(name: str) -> None:
     p = get(name)

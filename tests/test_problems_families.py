@@ -39,6 +39,7 @@ SMALL = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", list(SMALL))
 def test_batch_moments_by_enumeration(family: str) -> None:
     p = problems.make(family, **SMALL[family])
@@ -80,6 +81,7 @@ def test_sample_draws_uniform_batches_without_replacement() -> None:
 
 
 # ---- least squares -------------------------------------------------------------------------------------------
+@pytest.mark.slow
 @given(dim=st.integers(1, 6), extra=st.integers(1, 20), ratio=st.floats(0.01, 1.0), L=st.floats(0.1, 10.0),
        spacing=st.sampled_from(["geometric", "linear", "two"]), noise=st.floats(0.0, 2.0), rotate=st.booleans(),
        seed=st.integers(0, 2**16))
@@ -165,6 +167,7 @@ _hessians = jax.jit(jax.vmap(lambda p, x: p.hessian(x), in_axes=(None, 0)))
 _variances = jax.jit(jax.vmap(lambda p, x: p.sigma2_at(x), in_axes=(None, 0)))
 
 
+@pytest.mark.slow
 @given(dim=st.integers(1, 3), ks=st.floats(5.0, 100.0), kf=st.floats(0.2, 2.0), hs=st.floats(0.5, 2.0),
        hf=st.floats(0.5, 2.0), factor=st.floats(3.0, 8.0), eps=st.floats(0.0, 0.1), c=st.floats(0.2, 5.0),
        n=st.sampled_from([1, 7, 24]), spread_frac=st.floats(0.0, 0.3), seed=st.integers(0, 2**16))
@@ -362,6 +365,7 @@ PAIRS = {  # two instances of a family with equal shapes and labels
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", list(PAIRS))
 def test_one_compilation_per_family_and_vmap_over_instances(family: str) -> None:
     p1, p2 = (problems.make(family, **kw) for kw in PAIRS[family])
@@ -380,6 +384,7 @@ def test_one_compilation_per_family_and_vmap_over_instances(family: str) -> None
     assert jax.vmap(lambda p: p.basin(x))(both).shape == (2,)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", list(PAIRS))
 def test_float32_instances_compute_in_float32(family: str) -> None:
     """Casting the float leaves (as a float32 run does) must not let a float64 constant promote the results."""

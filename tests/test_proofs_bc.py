@@ -273,6 +273,7 @@ def _setup(v, split, seed):
 noise_split = dict(split=st.floats(0.0, 1.0), seed=st.integers(0, 2**31 - 1))
 
 
+@pytest.mark.slow
 @given(v=admissible("C4"), **noise_split)
 def test_c2_c4_c5_c8_exact_moments_below_bounds(v, split, seed):
     lam, noise, c0 = _setup(v, split, seed)

@@ -43,6 +43,7 @@ def test_theorem_verifies(name):
     assert THEOREMS[name].bound is not None and THEOREMS[name].bound.status == THEOREMS[name].status
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(MUTATIONS))
 def test_mutation_fails(name):
     report = proofs.verify(MUTATIONS[name])

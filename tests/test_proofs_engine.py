@@ -123,6 +123,7 @@ def test_violation_of_a_compound_condition_reads_in_written_order_with_its_input
 CATALOG = proofs.catalog()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(CATALOG))
 def test_every_catalogued_theorem_verifies_or_is_cited(name: str) -> None:
     th = CATALOG[name]
@@ -141,6 +142,7 @@ def test_there_are_at_least_ten_mutations() -> None:
     assert len(MUTATIONS) >= 10, sorted(MUTATIONS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("label", list(MUTATIONS))
 def test_every_mutation_is_rejected(label: str) -> None:
     assert verify(MUTATIONS[label]).status == "failed"

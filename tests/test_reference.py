@@ -136,6 +136,7 @@ def test_draw_contract_batches():
     assert dr.xi_update is None and dr.xi_extrap is None
 
 
+@pytest.mark.slow
 def test_draw_noise_laws_and_vmapped_draws():
     key = jax.random.key(12)
     for law in xtrap.NOISE_LAWS:
@@ -184,6 +185,7 @@ def test_schedules_match_formula():
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("base", xtrap.BASES)
 @pytest.mark.parametrize("direction", xtrap.DIRECTIONS)
 def test_apply_matches_reference_fresh(direction, base):
@@ -265,6 +267,7 @@ def test_step_is_draw_then_apply():
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("batch_draw", ["batch-mean", "per-sample"])
 def test_run_matches_reference_with_key_contract(batch_draw):
     """Both draw contracts (xtrap/framework.py): per-sample batches, and the batch-mean draws xtrap.run makes by
@@ -314,6 +317,7 @@ _HYP_CONFIGS = [xtrap.Config("local", "nesterov"), xtrap.Config("global", "heavy
                 xtrap.Config("past", "sgd", past_source="local"), xtrap.Config("usam", "nesterov", same_batch=True)]
 
 
+@pytest.mark.slow
 @given(eta=st.floats(0.01, 0.5), gamma=st.floats(0.0, 0.5), beta=st.floats(0.0, 0.9),
        tied=st.booleans(), K=st.integers(1, MAX_K), b=st.integers(1, MAX_B),
        which=st.integers(0, len(_HYP_CONFIGS) - 1), seed=st.integers(0, 2**31 - 1))

@@ -122,6 +122,7 @@ def test_the_process_default_is_used_when_run_is_not_told(tmp_path) -> None:
     assert xtrap.run(P, M, **RUN).attrs["cached"] is False
 
 
+@pytest.mark.slow
 def test_concurrent_writers_of_one_entry_leave_one_complete_file(tmp_path) -> None:
     code = ("import problems, xtrap\n"
             "p = problems.make('noisy-quadratic', dim=4)\n"
@@ -140,6 +141,7 @@ def test_concurrent_writers_of_one_entry_leave_one_complete_file(tmp_path) -> No
     assert stored.attrs["complete"] and _same_numbers(stored, xtrap.run(P, m, steps=400, seeds=64, chunk=16))
 
 
+@pytest.mark.slow
 def test_an_interrupted_verify_resumes_computing_only_the_runs_it_had_not_finished(tmp_path) -> None:
     import analysis
 
@@ -169,6 +171,7 @@ def test_an_interrupted_verify_resumes_computing_only_the_runs_it_had_not_finish
     assert resumed["proofs"] == reference["proofs"] and resumed["failed_proofs"] == reference["failed_proofs"]
 
 
+@pytest.mark.slow
 def test_stored_proof_statuses_are_the_verified_ones_and_a_damaged_entry_is_redone(tmp_path) -> None:
     import proofs
     from analysis.verify.study import proof_statuses

@@ -65,6 +65,7 @@ def same_arrays(r1: Result, r2: Result, ignore: tuple[str, ...] = ()) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_vmap_over_seeds_equals_python_loop():
     method = xtrap.extrap_sgd(lr=0.2, **EXTRAP)
     key = jax.random.key(1)
@@ -81,6 +82,7 @@ def test_vmap_over_seeds_equals_python_loop():
     assert a.attrs["seed"] == 5 and b.attrs["seed"] is None
 
 
+@pytest.mark.slow
 def test_same_key_same_result_bitwise():
     method = xtrap.extrap_sgd(lr=[0.1, 0.2], **EXTRAP)
     key = jax.random.key(2)
@@ -91,6 +93,7 @@ def test_same_key_same_result_bitwise():
     assert not np.array_equal(r1["loss"], r3["loss"])
 
 
+@pytest.mark.slow
 def test_lr_and_momentum_sweep_equals_separate_runs():
     """A 2-axis sweep (lr x momentum) equals the four separate runs (common random numbers), in C order."""
     key = jax.random.key(4)
@@ -112,6 +115,7 @@ def test_lr_and_momentum_sweep_equals_separate_runs():
     assert np.max(np.abs(res["iterates"][0, 0, 0, -1] - res["iterates"][1, 1, 0, -1])) > 1e-3
 
 
+@pytest.mark.slow
 def test_compile_once():
     """After a first run, new lr/momentum/extrap values, batch and worker values within the same
     maxima, a new x0 and another quadratic of the same dimension reuse the compiled function; a
@@ -209,6 +213,7 @@ def test_float32_deterministic_close_to_float64():
     assert not np.array_equal(r32["iterates"].astype(np.float64), r64["iterates"])  # really float32
 
 
+@pytest.mark.slow
 def test_float32_stochastic_matches_reference():
     """A stochastic float32 run against the float64 NumPy reference fed with the float32 draws
     (float32 samples differ from float64 ones, so the float64 *run* is not a pathwise comparison).
@@ -238,6 +243,7 @@ def test_float32_stochastic_matches_reference():
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_iterates_recorded_at_record_steps():
     method = xtrap.extrap_sgd(lr=0.2, **EXTRAP)
     key = jax.random.key(7)
@@ -254,6 +260,7 @@ def test_iterates_recorded_at_record_steps():
     close(no_it["loss"], res["loss"])
 
 
+@pytest.mark.slow
 def test_record_steps_when_record_every_does_not_divide_steps():
     """run's docstring: "record traces every so many steps ...; the final step T is always recorded".
     With T = 10 and record_every = 3 the records are x_0, x_3, x_6, x_9 and x_10."""
@@ -265,6 +272,7 @@ def test_record_steps_when_record_every_does_not_divide_steps():
     close(res["iterates"][0], path[[0, 3, 6, 9, 10]])
 
 
+@pytest.mark.slow
 def test_averages_over_every_step():
     """avg_grad_norm2 (avg_loss) = mean over ALL t < T of ||grad f(x_t)||^2 (f(x_t)), also when thinned."""
     method = xtrap.extrap_sgd(lr=[0.1, 0.3], **EXTRAP)
@@ -289,6 +297,7 @@ def _mb_for_chunk(chunk: int, n_rec: int, iterates: bool, max_batch: int, max_wo
     return (chunk + 0.5) * per_run / 2**20
 
 
+@pytest.mark.slow
 def test_chunking(tmp_path):
     """Several chunks (the last one padded) give the same result as one chunk.
 

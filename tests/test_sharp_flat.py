@@ -68,6 +68,7 @@ def test_clopper_pearson_equals_scipy_exact_interval(n, confidence, data) -> Non
     assert np.allclose(clopper_pearson(k, n, confidence), (ci.low, ci.high), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_curvature_spread_is_the_exact_hessian_on_average() -> None:
     """Mean of the per-sample curvatures = the top eigenvalue of the exact Hessian (an identity of finite sums)."""
     p = problems.make("two-basin", confinement=1.0)
@@ -96,6 +97,7 @@ def test_critical_batch_zeroes_the_mean_square_margin() -> None:
     assert critical_batch(15.0, 0.0, 64, 0.1) == 0.0
 
 
+@pytest.mark.slow
 def test_sgd_lyapunov_matches_enumeration_of_batches() -> None:
     """G4: the Monte-Carlo exponent is within 4 SE of the exact mean over all C(n, B) batches; THEORY.md's
     example (h = 1,...,1,10; n = 10; B = 1; eta = 0.5) gives mean-square factor 1.825 and Lambda = -0.485."""
@@ -114,6 +116,7 @@ def test_sgd_lyapunov_matches_enumeration_of_batches() -> None:
     assert full["lyapunov"] == pytest.approx(math.log(abs(1 - 0.12 * h.mean())), rel=1e-12)
 
 
+@pytest.mark.slow
 def test_g2_classification_holds_on_both_landscapes() -> None:
     """Exact-gradient runs from the sharp minimum converge iff the G2 filter says stable (a real check:
     the filters come from the catalog, the runs from xtrap)."""
@@ -130,6 +133,7 @@ def small_sweeps():
             basin_sweep(ls[1], METHODS["SGD"], [0.05, 0.25], [1, 16], seeds=24, steps=100)]
 
 
+@pytest.mark.slow
 def test_basin_rows_count_runs_and_bracket_the_fraction(small_sweeps) -> None:
     for sw in small_sweeps:
         rows = basin_rows(sw)
@@ -209,6 +213,7 @@ def test_bad_inputs_are_parameter_errors() -> None:
             call()
 
 
+@pytest.mark.slow
 def test_heavy_ball_second_moment_is_a3_without_spread_and_matches_simulation() -> None:
     """s = 0: A3.SGD / A3.HB (catalog) to round-off. s > 0, curvatures correlated with gradients, batches without
     replacement: the simulated linear recursion's stationary E c^2 within 4 SE (20,000 chains, 2,000 steps)."""
@@ -258,6 +263,7 @@ def tiny_level(monkeypatch):
     monkeypatch.setattr(sf_module, "METHODS", {k: METHODS[k] for k in ("SGD", "EXTRAP-SGD")})
 
 
+@pytest.mark.slow
 def test_cli_sharp_flat_json_report_and_figures(tiny_level, capsys, tmp_path) -> None:
     code = main(["sharp-flat", "--quick", "--json", "--out", str(tmp_path)])
     out = capsys.readouterr()
@@ -284,6 +290,7 @@ def test_cli_sharp_flat_bad_out_is_one_line(capsys, tmp_path) -> None:
     assert len(err) == 1 and "--out must be a folder" in err[0]
 
 
+@pytest.mark.slow
 def test_noise_along_equals_enumeration_of_batches() -> None:
     """v_B along e1 at the sharp minimum = the variance of the batch-mean gradient over all C(n, B) batches."""
     p = problems.make("two-basin", n=7, spread=0.05, confinement=1.0)

@@ -47,6 +47,7 @@ def _strict(fn, *args, **kwargs):  # noqa: ANN001, ANN202 - pytest runs with fil
         return fn(*args, **kwargs)
 
 
+@pytest.mark.slow
 def test_every_figure_is_written_with_a_caption_naming_its_theory(study, tmp_path: Path) -> None:
     sweeps, rows = study
     figs = _strict(write_figures, sweeps, rows, tmp_path)
@@ -60,6 +61,7 @@ def test_every_figure_is_written_with_a_caption_naming_its_theory(study, tmp_pat
     assert "½ tr(H M)" in captions["generalization"] and "antithetic" in captions["generalization"]
 
 
+@pytest.mark.slow
 def test_diverged_runs_are_masked_without_warnings(diverging, study, tmp_path: Path) -> None:
     assert diverging.diverged[1].all() and not diverging.diverged[0].any()
     assert np.isnan(diverging.final_sharpness[1]).all() and np.isnan(diverging.sharpness_trace[1]).all()
@@ -79,6 +81,7 @@ def test_diverged_runs_are_masked_without_warnings(diverging, study, tmp_path: P
     _check(_strict(write_figures, sweeps, rows + _strict(basin_rows, partial), tmp_path), tmp_path)
 
 
+@pytest.mark.slow
 def test_single_step_size_and_batch_with_svg(study, tmp_path: Path) -> None:
     cut = lambda a: a[:1, :1]  # noqa: E731
     one = [dataclasses.replace(sw, lrs=sw.lrs[:1], batches=sw.batches[:1],

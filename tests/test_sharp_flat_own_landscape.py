@@ -81,6 +81,7 @@ def test_a_method_that_sweeps_more_than_lr_and_batch_is_refused_before_any_sweep
     assert ran == []
 
 
+@pytest.mark.slow
 def test_the_landscape_figure_of_a_one_dimensional_two_basin(tmp_path) -> None:
     from analysis.sharp_flat.landscape_figure import fig_landscape
 
@@ -90,6 +91,7 @@ def test_the_landscape_figure_of_a_one_dimensional_two_basin(tmp_path) -> None:
     assert names == ["sharp_flat_landscape.png"] and (tmp_path / names[0]).stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_sharp_flat_on_a_user_problem_and_method_measures_without_theory(wells, tmp_path) -> None:
     """The structure of a run on estimated minima (the science of it is docs/examples/test_tutorial_which_minimum)."""
     lam = landscape(wells).curvature("sharp")
@@ -120,6 +122,7 @@ def test_sharp_flat_refuses_a_bad_grid() -> None:
             sharp_flat(problem=p, **kw)
 
 
+@pytest.mark.slow
 def test_curvature_spread_of_a_user_finite_sum_uses_its_own_per_sample_hessians() -> None:
     rng = np.random.default_rng(3)
     data = {"a": rng.standard_normal((12, 3)), "c": rng.uniform(0.5, 2.0, 12)}
@@ -136,6 +139,7 @@ def test_curvature_spread_of_a_user_finite_sum_uses_its_own_per_sample_hessians(
     assert a == pytest.approx(want.mean(), rel=1e-12) and s == pytest.approx(want.std(), rel=1e-9)
 
 
+@pytest.mark.slow
 def test_hessian_spectra_in_chunks_equal_one_dense_pass(monkeypatch) -> None:
     p = problems.make("two-basin", dim=3)
     xs = np.random.default_rng(0).normal(size=(11, 3))
@@ -146,6 +150,7 @@ def test_hessian_spectra_in_chunks_equal_one_dense_pass(monkeypatch) -> None:
     np.testing.assert_allclose(tr, want.sum(axis=1), rtol=1e-13)
 
 
+@pytest.mark.slow
 def test_the_cli_runs_a_users_landscape_and_method_and_refuses_misuse(tmp_path, monkeypatch, capsys) -> None:
     (tmp_path / "mine.py").write_text(
         "import jax.numpy as jnp\nimport problems, xtrap\n\n"

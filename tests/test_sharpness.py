@@ -86,6 +86,7 @@ def test_hvp_at_every_known_minimum(name: str) -> None:
 
 # ---- Lanczos and top eigenvalues --------------------------------------------------------------------------
 
+@pytest.mark.slow
 @given(dim=st.integers(2, 40), data=st.data(), seed=st.integers(0, 2**32 - 1))
 def test_top_eigenvalues_with_full_iterations_equal_eigh(dim: int, data: st.DataObject, seed: int) -> None:
     k = data.draw(st.integers(1, min(5, dim)), label="k")
@@ -96,6 +97,7 @@ def test_top_eigenvalues_with_full_iterations_equal_eigh(dim: int, data: st.Data
     np.testing.assert_allclose(got, ref, rtol=0, atol=ROUNDOFF * np.linalg.norm(A, 2))
 
 
+@pytest.mark.slow
 @given(dim=st.integers(1, 30), iterations=st.integers(1, 35), seed=st.integers(0, 2**32 - 1))
 def test_lanczos_basis_is_orthonormal_and_tridiagonalises(dim: int, iterations: int, seed: int) -> None:
     A = random_sym(np.random.default_rng(seed), dim)
@@ -132,6 +134,7 @@ def test_few_iterations_find_a_gapped_top_eigenvalue(seed: int) -> None:
     assert theta >= 1.5 * (1 - ROUNDOFF)  # within round-off of lambda_1 = 1.5 (the bound above)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(PROBLEMS))
 def test_top_eigenvalues_of_problems_at_their_minima(name: str) -> None:
     # all dim eigenvalues (default iterations = dim here): cosine's minima have repeated eigenvalues
@@ -145,6 +148,7 @@ def test_top_eigenvalues_of_problems_at_their_minima(name: str) -> None:
 
 # ---- Hutchinson --------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @given(diag=st.lists(st.floats(-1e3, 1e3), min_size=1, max_size=30), seed=st.integers(0, 1000))
 def test_hutchinson_is_exact_on_diagonal_matrices(diag: list[float], seed: int) -> None:
     # Rademacher: v^T D v = sum_i D_ii v_i^2 = tr D for every probe (an identity, not an approximation)
@@ -155,6 +159,7 @@ def test_hutchinson_is_exact_on_diagonal_matrices(diag: list[float], seed: int) 
     assert est.ci_low <= a.sum() + scale and est.ci_high >= a.sum() - scale
 
 
+@pytest.mark.slow
 def test_hutchinson_on_a_random_symmetric_matrix() -> None:
     dim, probes, runs = 20, 30, 200
     A = random_sym(np.random.default_rng(7), dim)
@@ -188,6 +193,7 @@ def test_hessian_trace_of_a_quadratic_problem() -> None:
 
 # ---- stochastic Lanczos quadrature ----------------------------------------------------------------------
 
+@pytest.mark.slow
 @given(dim=st.integers(1, 40), data=st.data(), seed=st.integers(0, 2**32 - 1))
 def test_spectral_density_integrates_to_one(dim: int, data: st.DataObject, seed: int) -> None:
     # default grid = nodes +- 5 widths: the mass outside is at most 2 Phi(-5) = 5.7e-7; the trapezoid rule on
@@ -202,6 +208,7 @@ def test_spectral_density_integrates_to_one(dim: int, data: st.DataObject, seed:
     assert abs(np.trapezoid(sd.density, sd.grid) - 1.0) <= 1e-6
 
 
+@pytest.mark.slow
 @given(dim=st.integers(2, 30), seed=st.integers(0, 2**32 - 1))
 def test_slq_quadrature_and_nodes_with_full_iterations(dim: int, seed: int) -> None:
     # the probes are the rows of jax.random.rademacher(key, (probes, dim)) (documented); with
@@ -256,6 +263,7 @@ def _quadratic(H: np.ndarray, x_star: np.ndarray, f_star: float):
     return lambda x: 0.5 * (x - xj) @ (Hj @ (x - xj)) + f_star
 
 
+@pytest.mark.slow
 @given(dim=st.integers(2, 8), seed=st.integers(0, 2**32 - 1), eps=st.floats(1e-3, 1.0), f_star=st.floats(0.0, 2.0))
 def test_l2_sharpness_of_a_quadratic_at_its_minimum(dim: int, seed: int, eps: float, f_star: float) -> None:
     # max over ||d|| <= eps of d^T H d / 2 is eps^2 lambda_max / 2. The search's first phase is the power method
@@ -272,6 +280,7 @@ def test_l2_sharpness_of_a_quadratic_at_its_minimum(dim: int, seed: int, eps: fl
     assert np.linalg.norm(delta) <= eps * (1 + 1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed, shifted", list(itertools.product(range(6), (False, True))))
 def test_linf_sharpness_of_a_quadratic_equals_the_best_vertex(seed: int, shifted: bool) -> None:
     # a convex function attains its max over a box at a vertex: enumerate all 2^d (d <= 6) as the reference.
@@ -291,6 +300,7 @@ def test_linf_sharpness_of_a_quadratic_equals_the_best_vertex(seed: int, shifted
     assert np.all(np.abs(delta) <= r * (1 + 1e-12))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("norm", ["linf", "l2"])
 def test_two_basin_sharp_minimum_is_sharper(norm: str) -> None:
     # curvatures 15 vs 1 along x_1 (and 1, 1 along x_2); Keskar's 1 + f denominators 0.082 vs 0.0099 shrink
@@ -330,6 +340,7 @@ def test_bad_arguments_name_the_parameter_and_value(call, name: str, given: str)
     assert name in str(info.value) and given in str(info.value)
 
 
+@pytest.mark.slow
 def test_same_key_same_result_and_different_keys_differ() -> None:
     A = random_sym(np.random.default_rng(1), 12)
     k1, k2 = jax.random.key(1), jax.random.key(2)
@@ -343,6 +354,7 @@ def test_same_key_same_result_and_different_keys_differ() -> None:
     assert hutchinson_trace(_mv(A), 12, key=k1, probes=5).estimate != hutchinson_trace(_mv(A), 12, key=k2, probes=5).estimate
 
 
+@pytest.mark.slow
 def test_raw_epsilon_sharpness_at_problem_minima() -> None:
     """relative=False: the raw rise on the l2 ball at a minimum. The two feasible points x +- eps v (v the top
     eigenvector of the exact Hessian) bound it from below; the true maximiser differs from them by O(eps) in

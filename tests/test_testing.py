@@ -125,6 +125,7 @@ def test_admissible_ranges_narrow_the_window_and_the_conditions_cut_them_further
             admissible("C2", eta=bad)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", sorted(FAMILY_DEFAULTS))
 def test_every_family_draws_valid_instances_inside_the_given_ranges(family: str) -> None:
     assert family in P.names()
@@ -178,6 +179,7 @@ def test_the_budget_splits_alpha_over_the_examples_of_the_running_test() -> None
         Budget(alpha=0.0)
 
 
+@pytest.mark.slow
 def test_a_true_claim_fails_a_whole_test_no_more_often_than_its_budget() -> None:
     # The claim: one SGD step from x0 = 1 on f = lambda x^2 / 2 with additive N(0, v) noise has
     # E f(x_1) = lambda/2 ((1 - eta lambda)^2 + eta^2 v), exactly, so the mean sits on the value (the worst
@@ -214,6 +216,7 @@ def test_a_true_claim_fails_a_whole_test_no_more_often_than_its_budget() -> None
         assert np.mean(one_sided) <= allowed, relation
 
 
+@pytest.mark.slow
 def test_a_halved_d1_is_caught_with_a_shrunk_counterexample_and_the_true_one_passes() -> None:
     d1 = proofs.catalog()["D1"].bound
     halved = dataclasses.replace(d1, expr=d1.expr / 2, _fn=None)
@@ -240,6 +243,7 @@ def test_a_halved_d1_is_caught_with_a_shrunk_counterexample_and_the_true_one_pas
 
 # ---- the other assertions -----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_assert_monotone_names_the_first_increase_and_passes_a_decreasing_trace() -> None:
     p = P.make("quadratic", dim=3, sigma2=0.0, L=1.0)
     assert_monotone(xtrap.run(p, xtrap.extragradient(lr=1.0, extrap_lr=1.0), steps=50), "loss")
@@ -270,6 +274,7 @@ def test_assert_rate_and_exact_values_fail_with_the_numbers() -> None:
         assert_equals_exact(0.2, "A3.SGD", values=v)
 
 
+@pytest.mark.slow
 def test_assert_obeys_refuses_too_few_seeds_and_a_bound_that_does_not_cover_the_run() -> None:
     p = P.make("quadratic", dim=3)
     with pytest.raises(P.ParameterError, match="seeds: 8 non-diverged random runs cannot decide"):
@@ -282,6 +287,7 @@ def test_assert_obeys_refuses_too_few_seeds_and_a_bound_that_does_not_cover_the_
 
 # ---- the pytest plugin --------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_plugin_registers_profiles_and_sets_alpha(tmp_path) -> None:
     assert settings.get_profile("xtrap-ci").max_examples == 25 and settings.get_profile("xtrap-ci").derandomize
     assert settings.get_profile("xtrap-thorough").max_examples == 500

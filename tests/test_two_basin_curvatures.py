@@ -25,6 +25,7 @@ def _curvatures_of_f(p: problems.Problem) -> list[float]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kw", [dict(sharp_curvature=30.0), dict(sharp_curvature=8.0, dim=1, n=16),
                                 dict(sharp_curvature=40.0, spread=0.05), dict(flat_curvature=1.5, confinement=1.0),
                                 dict(sharp_curvature=20.0, flat_curvature=2.0)])
@@ -36,6 +37,7 @@ def test_a_curvature_parameter_gives_that_curvature_at_its_minimum(kw) -> None:
             assert got[name] == pytest.approx(value, rel=1e-11), name
 
 
+@pytest.mark.slow
 def test_the_well_curvature_is_the_curvature_before_smoothing() -> None:
     default, well = problems.make("two-basin"), problems.make("two-basin", sharp_well_curvature=20.0)
     assert _curvatures_of_f(default) == _curvatures_of_f(well)  # the default is that well curvature
@@ -45,6 +47,7 @@ def test_the_well_curvature_is_the_curvature_before_smoothing() -> None:
         pytest.approx(40.0 + 0.01 / 2, rel=1e-6)  # no shifts, wells far apart: k_s + eps/2 (the family docstring)
 
 
+@pytest.mark.slow
 def test_an_unreachable_curvature_and_both_names_are_refused_clearly() -> None:
     with pytest.raises(problems.ParameterError, match=r"sharp_curvature must be at most (3\d\.\d+) here .*got 40") as e:
         problems.make("two-basin", sharp_curvature=40.0)  # spread 0.1 smooths any well below about 34

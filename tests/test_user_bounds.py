@@ -14,6 +14,7 @@ from xtrap.testing import ClaimFailed, assert_obeys
 C2_TEXT = "2*Delta/(eta*T) + L*eta*sigma2/b"
 
 
+@pytest.mark.slow
 def test_a_text_bound_equals_the_catalog_c2_everywhere_it_is_evaluated() -> None:
     """C2 retyped by a user: the same value at the same parameters, and the same verdict on the same run."""
     mine = proofs.make_bound("my-c2", C2_TEXT, measures="avg_grad_norm2", conditions={"step condition": "eta <= 1/L"})

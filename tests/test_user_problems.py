@@ -26,6 +26,7 @@ def _cosine_tree(a, b, omega):
     return f
 
 
+@pytest.mark.slow
 def test_a_function_on_a_pytree_runs_the_same_trajectory_as_the_built_in_family() -> None:
     """cosine(a, b, omega, noise) is IsotropicNoise: same oracle law and the same draws under the same key."""
     fam = problems.make("cosine", dim=3, a=1.0, b=0.5, omega=2.0, noise=0.3, start=1.5)
@@ -42,6 +43,7 @@ def test_a_function_on_a_pytree_runs_the_same_trajectory_as_the_built_in_family(
     assert set(tree) == {"u", "v"} and np.shape(tree["u"]) == (2,) and np.shape(tree["v"]) == ()
 
 
+@pytest.mark.slow
 def test_per_sample_losses_run_the_same_trajectory_as_the_built_in_least_squares() -> None:
     """Batches without replacement drawn as the built-in finite sums draw them: identical runs."""
     ls = problems.make("least-squares", dim=3, n=24, mu=0.2, L=2.0, noise=0.5, seed=3)
@@ -102,6 +104,7 @@ def test_unknown_minima_give_nan_distances_and_basin_minus_one_with_a_note() -> 
     assert r.attrs["sources"]["minima"] == "unknown"
 
 
+@pytest.mark.slow
 def test_a_check_at_estimated_constants_holds_for_them_and_is_never_a_pass() -> None:
     lam = jnp.array([0.5, 1.0, 2.0])
     f = lambda x: 0.5 * jnp.sum(lam * x**2)  # noqa: E731
@@ -141,6 +144,7 @@ def test_misuse_gets_one_clear_error_naming_the_parameter(call, match) -> None:
         call()
 
 
+@pytest.mark.slow
 def test_another_data_set_of_the_same_shapes_reuses_the_compiled_run() -> None:
     rng = np.random.default_rng(0)
 
@@ -160,6 +164,7 @@ def _sq_loss(w, s):
     return 0.5 * (s["a"] @ w - s["y"]) ** 2
 
 
+@pytest.mark.slow
 def test_a_network_on_nested_dict_weights_is_a_problem_with_labelled_constants() -> None:
     rng = np.random.default_rng(1)
     x = rng.standard_normal((40, 2))
@@ -197,6 +202,7 @@ def test_given_minima_must_be_minima() -> None:
         problems.from_function(f, jnp.ones(1), minima=[jnp.array([1.0]), jnp.array([0.0])])
 
 
+@pytest.mark.slow
 def test_resume_fingerprints_of_a_users_problem_agree_across_processes(tmp_path) -> None:
     import subprocess
     import sys

@@ -84,6 +84,7 @@ def test_build_and_runspec() -> None:
 # ---- evaluation: refusal, wrong bounds, thresholds ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_declared_refusal_is_refused_and_strict_check_raises() -> None:
     check = _one("C2", expect="refused")
     runner = Runner("quick")
@@ -110,6 +111,7 @@ def test_a_wrong_bound_fails_at_a_deterministic_witness(monkeypatch, factor: flo
     assert res.verdict == "fail" and res.ratio == pytest.approx(1 / factor, rel=1e-9)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("theorem", ["C4", "D1"])
 def test_a_wrong_bound_fails_at_a_statistical_witness(monkeypatch, theorem: str) -> None:
     check = _one(theorem, "iso()", witness=True)

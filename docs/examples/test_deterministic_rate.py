@@ -4,6 +4,7 @@ On a strongly convex quadratic the sum of squared gradient norms converges, so i
 S/T for large T: the fitted exponent's interval must contain -1.
 """
 
+import pytest
 import numpy as np
 from hypothesis import given, settings
 
@@ -12,6 +13,7 @@ from analysis.checks import prefix_average
 from xtrap.testing import assert_rate, problems
 
 
+@pytest.mark.slow
 @settings(settings.get_profile("xtrap-ci"))
 @given(p=problems("quadratic", dim=4, mu_over_L=(0.2, 1.0), sigma2=0.0))
 def test_gradient_descent_averaged_gradient_norm_falls_like_one_over_T(p):

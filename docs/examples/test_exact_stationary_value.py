@@ -5,6 +5,7 @@ r^(2t) is negligible wherever |r| < 0.99, so the mean final loss over 1000 runs 
 within the error budget (two-sided).
 """
 
+import pytest
 from hypothesis import assume, given, settings
 
 import problems
@@ -12,6 +13,7 @@ import xtrap
 from xtrap.testing import admissible, assert_equals_exact
 
 
+@pytest.mark.slow
 @settings(settings.get_profile("xtrap-ci"))
 @given(v=admissible("A3.SGD", eta=0.5, v=1.0))
 def test_sgd_settles_at_the_exact_stationary_loss(v):

@@ -25,6 +25,7 @@ def test_extragradient_with_tied_steps_decreases_f(data, p):
     extragradient_decreases_f(p, data.draw(admissible("B5", problem=p))["eta"])
 
 
+@pytest.mark.slow
 def test_the_widened_claim_is_caught_with_a_shrunk_counterexample():
     seen = []
 

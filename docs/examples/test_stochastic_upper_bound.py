@@ -1,5 +1,6 @@
 """A stochastic upper bound: EXTRAP-SGD obeys D1 on every admissible quadratic, step and extrapolation."""
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -7,6 +8,7 @@ import xtrap
 from xtrap.testing import admissible, assert_obeys, problems
 
 
+@pytest.mark.slow
 @settings(settings.get_profile("xtrap-ci"))
 @given(data=st.data(), p=problems("quadratic", dim=10, sigma2=(0.1, 2.0)))
 def test_extrap_sgd_obeys_d1(data, p):

@@ -21,6 +21,7 @@ TOO_GOOD = proofs.make_bound("too-good", "2*Delta/(eta*T) + L*eta*sigma2/(10*b)"
 quad = problems.make("quadratic", dim=5, L=1.0, mu=0.1, sigma2=1.0)
 
 
+@pytest.mark.slow
 def test_a_sweep_held_against_my_bound_point_by_point():
     r = xtrap.run(quad, xtrap.sgd(lr=[0.2, 0.5, 1.5], batch=4), steps=200, seeds=64)
     verdicts = {point["lr"]: res.verdict for point, res in check_each(r, MY_SGD)}

@@ -6,6 +6,7 @@ in ``xtrap sharp-flat``; a momentum-direction extrapolation rule of my own is sw
 SGD and EXTRAP-SGD on shared axes. Every constant xtrap estimated says so.
 """
 
+import pytest
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -52,6 +53,7 @@ def test_the_mlp_is_a_problem_whose_estimated_constants_say_so():
     assert {"sharp", "flat"} <= set(labels) and mlp.sources["minima"] == "estimated"
 
 
+@pytest.mark.slow
 def test_extrap_sgd_and_sgd_in_one_compiled_sweep_and_their_final_sharpness():
     # EXTRAP-SGD with gamma = 0 is SGD (the extrapolated point is x_t itself, its gradient taken on a fresh batch):
     # so the extrapolation step is one more sweep axis, and both methods run in one compiled program
@@ -70,6 +72,7 @@ def test_extrap_sgd_and_sgd_in_one_compiled_sweep_and_their_final_sharpness():
     assert all(0 < v <= float(mlp.L) * 1.5 for v in lam)  # near a minimum: not far above the region's estimate
 
 
+@pytest.mark.slow
 def test_my_rule_sweeps_over_batch_sizes_in_one_compiled_run():
     method = xtrap.method("momentum-lookahead", lr=0.02, extrap_lr=0.5, momentum=0.8, batch=[1, 4, 16, 64])
     before = xtrap.compiled_count()
@@ -79,6 +82,7 @@ def test_my_rule_sweeps_over_batch_sizes_in_one_compiled_run():
     assert spread[-1] < spread[0]  # b = 64 is the full sum here: no sampling noise at all
 
 
+@pytest.mark.slow
 def test_extrap_sgd_against_sgd_on_shared_axes(figure_dir):
     from analysis import compare
 
@@ -92,6 +96,7 @@ def test_extrap_sgd_against_sgd_on_shared_axes(figure_dir):
     assert first[-1] < first[0]  # training lowered the loss
 
 
+@pytest.mark.slow
 def test_its_sharp_and_flat_minima_compared_in_sharp_flat(figure_dir):
     from analysis import sharp_flat
     from analysis.sharp_flat import landscape

@@ -10,6 +10,7 @@ stability predictions are checked against exact-gradient runs. The command line 
 ``--methods SGD,EXTRAP-SGD,test_tutorial_which_minimum.py:along --lr 0.005,0.2 --batch 1,16``.
 """
 
+import pytest
 import jax.numpy as jnp
 import numpy as np
 
@@ -46,6 +47,7 @@ def test_my_minima_are_found_labelled_and_marked_estimated():
     assert mine.sources["minima"] == "estimated" and "minima are estimated" in ls.theory
 
 
+@pytest.mark.slow
 def test_which_minimum_each_method_picks_on_my_landscape(figure_dir):
     lam = landscape(mine).curvature("sharp")
     lrs = [0.2 / lam, 8.0 / lam]  # far below SGD's threshold 2/lambda_sharp, and far past it (flat stays stable)
@@ -61,6 +63,7 @@ def test_which_minimum_each_method_picks_on_my_landscape(figure_dir):
     assert (figure_dir / "sharp_flat_fraction.png").is_file() and (figure_dir / "report.md").is_file()
 
 
+@pytest.mark.slow
 def test_on_exact_minima_the_theory_is_kept_and_its_stability_predictions_hold():
     p = problems.make("two-basin", sharp_curvature=30)  # the sharp minimum's curvature itself (solved for)
     out = sharp_flat(problem=p, methods=["SGD", "EXTRAP-SGD"], batches=[64], seeds=16, steps=100)
