@@ -1,7 +1,9 @@
 """xtrap's EXTRAP-SGD sweep against what a researcher would otherwise write, side by side, with this machine's roofs.
 
 Workload (:mod:`peers`): EXTRAP-SGD, :math:`\\gamma=\\eta`, K = 1, batch ``b``, additive isotropic Gaussian noise on a
-rotated quadratic of dimension ``d`` (``problems.make("quadratic", dim=d, mu=0.01, L=1)``, float64), ``seeds`` runs
+rotated quadratic of dimension ``d`` (``problems.make("quadratic", dim=d, mu=0.01, L=1)``, float64; above
+``d = 4096``, where a dense rotation does not fit, the same spectrum in the standard basis, ``rotate=False``, which
+xtrap stores as its diagonal and every peer is handed as the vector ``h``), ``seeds`` runs
 of ``steps`` steps; every contestant returns :math:`f(x_T)` per seed and is first checked against the exact
 :math:`\\mathbb Ef(x_T)` (within 4 standard errors). xtrap runs with ``averages=False`` and one record at the end,
 so it does the same arithmetic as the peers (no per-step metrics).
@@ -15,11 +17,11 @@ contestant once in turn (interleaved, so drift on a shared machine hits all of t
 ``optax per seed`` is timed on ``--per-seed-seeds`` seeds and scaled (it is linear in the seeds: one call each).
 
 Roofs (:mod:`roofs`), measured in the same run: the model time each allows the workload (flops: 3 matrix products
-of 2 d^2 per seed-step, the step's two gradients; normals; bytes: the (seeds, d) state read and written 6 times a
+of 2 d^2 per seed-step, the step's two gradients and the final loss, or 3 d for a diagonal H; normals; bytes: the (seeds, d) state read and written 6 times a
 step), the binding one, and the fraction of it each contestant reaches. Then xtrap's cost against seeds, steps and
 d (microseconds per run-step; linear cost keeps it flat).
 
-Usage: python benchmarks/bench_sweep.py [--quick] [--dims 100,1000] [--reps 3] [--json FILE]
+Usage: python benchmarks/bench_sweep.py [--quick] [--dims 100,1000,10000] [--reps 3] [--json FILE]
 """
 
 from __future__ import annotations
@@ -42,18 +44,24 @@ import peers  # noqa: E402
 import roofs  # noqa: E402
 
 # (seeds, steps) per dimension: the same order of work per seed-step budget, sized to take seconds per contestant
-SIZES = {100: (1000, 1000), 1000: (200, 200)}
-QUICK = {100: (200, 200), 1000: (50, 50)}
+SIZES = {100: (1000, 1000), 1000: (200, 200), 10_000: (20, 100)}
+QUICK = {100: (200, 200), 1000: (50, 50), 10_000: (4, 20)}
+MAX_ROTATED = 4096  # problems' cap on a dense rotation
+
+
+def quadratic(d: int):
+    """The workload's problem: rotated up to :data:`MAX_ROTATED`, in the standard basis (stored diagonal) above."""
+    import problems
+
+    return problems.make("quadratic", dim=d, mu=0.01, L=1.0, rotate=d <= MAX_ROTATED)
 
 
 def workload(d: int):
-    import problems
-
-    p = problems.make("quadratic", dim=d, mu=0.01, L=1.0)
-    h, xs, x0 = np.asarray(p.H), np.asarray(p.x_star), np.asarray(p.x0)
+    p = quadratic(d)
+    h = np.asarray(p.H) if d <= MAX_ROTATED else np.asarray(p.H.diagonal)  # what a careful peer would store
+    xs, x0 = np.asarray(p.x_star), np.asarray(p.x0)
     s = float(p.sigma2) / d  # per-coordinate variance of one sample's noise
-    r0_eig = np.asarray(p.eigvecs).T @ (x0 - xs)
-    return p, h, x0 - xs, s, np.asarray(p.eigvals), r0_eig
+    return p, h, x0 - xs, s, np.asarray(p.eigvals), p.to_eigenbasis(x0 - xs)
 
 
 def contestants(p, h, r0, s, eta, b, seeds, steps, draw, per_seed_seeds) -> dict[str, Callable[[int], np.ndarray]]:
@@ -103,7 +111,8 @@ def bench_dim(d: int, seeds: int, steps: int, b: int, reps: int, roof: dict[str,
     run_steps = seeds * steps
     for row in rows:
         normals = 2 * d * (b if row["draw"] == "per-sample" else 1) * run_steps
-        model = roofs.model_seconds(roof, flops=3 * 2 * d * d * run_steps, bytes_moved=6 * 8 * d * run_steps,
+        flops = 3 * (2 * d * d if d <= MAX_ROTATED else d) * run_steps
+        model = roofs.model_seconds(roof, flops=flops, bytes_moved=6 * 8 * d * run_steps,
                                     normals=normals, numpy_rng=row["name"].startswith("numpy"))
         row["binding"] = max(model, key=model.get)
         row["roof_fraction"] = model[row["binding"]] / row["seconds"]
@@ -112,10 +121,9 @@ def bench_dim(d: int, seeds: int, steps: int, b: int, reps: int, roof: dict[str,
 
 def scaling(d: int, b: int, eta: float, base: tuple[int, int]) -> list[tuple[str, int, int, float]]:
     """xtrap's microseconds per run-step at seeds x {1/4, 1, 4} and steps x {1/4, 1, 4} (batch-mean draw)."""
-    import problems
     import xtrap
 
-    p = problems.make("quadratic", dim=d, mu=0.01, L=1.0)
+    p = quadratic(d)
     m = xtrap.extrap_sgd(lr=eta, batch=b)
     seeds0, steps0 = base
     out = []
@@ -132,7 +140,7 @@ def scaling(d: int, b: int, eta: float, base: tuple[int, int]) -> list[tuple[str
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (a minute): checks the harness, not the speed")
-    ap.add_argument("--dims", default="100,1000")
+    ap.add_argument("--dims", default="100,1000,10000")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--per-seed-seeds", type=int, default=50)
@@ -155,8 +163,8 @@ def main() -> None:
         seeds, steps = sizes.get(d, (max(1, 10**5 // d), 100))
         rows = bench_dim(d, seeds, steps, a.batch, a.reps, roof, 0.5, a.per_seed_seeds)
         all_rows += rows
-        print(f"\nd = {d}: EXTRAP-SGD, {seeds} seeds x {steps} steps, batch {a.batch}, median of {a.reps} "
-              f"interleaved rounds")
+        print(f"\nd = {d} ({'rotated, dense H' if d <= MAX_ROTATED else 'standard basis, H stored diagonal'}): "
+              f"EXTRAP-SGD, {seeds} seeds x {steps} steps, batch {a.batch}, median of {a.reps} interleaved rounds")
         print(f"{'draw':<12}{'contestant':<28}{'seconds':>9}{'us/run-step':>13}{'xtrap is':>10}"
               f"{'binding roof':>14}{'of roof':>9}{'z vs exact':>11}")
         for draw in peers.DRAWS:

@@ -19,6 +19,7 @@ Contestants (``SEEDS`` x ``STEPS`` runs; ``key``/``rng`` differ per contestant, 
 
 * :func:`numpy_vectorized` : a loop over steps, vectorized over seeds; the state is the (seeds, d) residual, the
   gradient one BLAS matrix product ``R @ H`` (never a three-operand ``einsum``, which NumPy does not send to BLAS),
+  or ``R * h`` when ``H = diag(h)`` is passed as its diagonal ``h`` (every contestant takes ``h`` either way),
   normals from the fastest bit generator (SFC64) written into preallocated buffers;
 * :func:`optax_vmapped` : ``jax.jit(jax.vmap(run_one))`` with ``lax.scan`` over steps and an ``optax.sgd`` update,
   the JAX user's idiom;
@@ -60,7 +61,7 @@ def numpy_vectorized(h: np.ndarray, r0: np.ndarray, s: float, eta: float, gamma:
                      steps: int, draw: str, seed: int = 0) -> np.ndarray:
     """:math:`f(x_T)` per seed, a NumPy loop over steps vectorized over seeds (see the module docstring)."""
     rng = np.random.Generator(np.random.SFC64(seed))
-    d = h.shape[0]
+    d = h.shape[-1]
     r = np.repeat(r0[None, :], seeds, axis=0)
     if draw == "per-sample":
         z = np.empty((seeds, b, d))
@@ -73,10 +74,13 @@ def numpy_vectorized(h: np.ndarray, r0: np.ndarray, s: float, eta: float, gamma:
         rng.standard_normal(out=z)
         return (z.sum(axis=1) if draw == "per-sample" else z) * scale
 
+    def hess(v: np.ndarray) -> np.ndarray:
+        return v @ h if h.ndim == 2 else v * h
+
     for _ in range(steps):
-        u = r - gamma * (r @ h + noise())
-        r = r - eta * (u @ h + noise())
-    return 0.5 * np.sum(r * (r @ h), axis=-1)
+        u = r - gamma * (hess(r) + noise())
+        r = r - eta * (hess(u) + noise())
+    return 0.5 * np.sum(r * hess(r), axis=-1)
 
 
 def _optax_run_one(h: np.ndarray, r0: np.ndarray, s: float, eta: float, gamma: float, b: int, steps: int,
@@ -89,7 +93,7 @@ def _optax_run_one(h: np.ndarray, r0: np.ndarray, s: float, eta: float, gamma: f
     tx = optax.sgd(eta)
 
     def loss(x: Any) -> Any:
-        return 0.5 * x @ (hj @ x)
+        return 0.5 * x @ (hj @ x if hj.ndim == 2 else hj * x)
 
     def noisy_grad(x: Any, key: Any) -> Any:
         if draw == "per-sample":

@@ -28,6 +28,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._diagonal import DiagonalMatrix, eigvalsh
+
 Array = jax.Array
 T = TypeVar("T")
 CONSTANT_NAMES = ("L", "mu", "f_star", "sigma2", "minima")  # the constants whose source a problem states
@@ -54,20 +56,23 @@ class Minimum:
 
     Attributes:
         x: the minimizer, shape ``(dim,)``.
-        hessian: :math:`\\nabla^2 f(x^\\star)`, shape ``(dim, dim)``.
+        hessian: :math:`\\nabla^2 f(x^\\star)`, shape ``(dim, dim)``: a dense array, or a
+            :class:`~problems.DiagonalMatrix` where the family knows it is diagonal (then it costs ``dim`` numbers,
+            and ``np.asarray`` gives the dense matrix).
         value: :math:`f(x^\\star)`.
         label: ``"sharp"``, ``"flat"``, ``"global"`` or another short name.
     """
 
     x: Array
-    hessian: Array
+    hessian: Array | DiagonalMatrix
     value: Array
     label: str = static_field(default="global")
 
     @property
     def sharpness(self) -> float:
-        """:math:`\\lambda_{\\max}(\\nabla^2 f(x^\\star))`, computed with a dense ``eigvalsh``."""
-        return float(np.linalg.eigvalsh(np.asarray(self.hessian))[-1])
+        """:math:`\\lambda_{\\max}(\\nabla^2 f(x^\\star))`: a dense ``eigvalsh``, or the largest entry of a diagonal
+        Hessian."""
+        return float(eigvalsh(self.hessian)[-1])
 
 
 @pytree_dataclass

@@ -17,29 +17,39 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._base import Array, Minimum, Problem, pytree_dataclass, static_field
+from ._base import Array, Minimum, Problem, pytree_dataclass
+from ._diagonal import DiagonalMatrix, dense
 from ._registry import register
 from ._validate import ParameterError, check_array, check_bool, check_choice, check_int, check_real
+
+MAX_DENSE_DIM = 4096  # a dense d x d float64 array is 128 MiB here; the rotated quadratic stores two
+MAX_DIM = 10**7       # a diagonal quadratic stores a few d-vectors: 80 MB each here
 
 
 @pytree_dataclass
 class Quadratic(Problem):
     """:math:`\\tfrac12(x-x^\\star)^\\top H(x-x^\\star)+f^\\star` with additive Gaussian gradient noise.
 
+    Stored by its structure: in the standard basis (no rotation) ``H``, ``eigvecs`` and a diagonal noise factor are
+    :class:`~problems.DiagonalMatrix` objects, so memory and every matrix-vector product cost :math:`d`, not
+    :math:`d^2`; a rotated quadratic keeps the dense ``H`` (one matrix-vector product per gradient) and ``Q``.
+    ``np.asarray`` of any of them is the dense matrix.
+
     Attributes (beyond :class:`Problem`):
         H: the Hessian, ``(dim, dim)``.
-        eigvals: its eigenvalues :math:`\\lambda_1\\le\\dots\\le\\lambda_d`.
-        eigvecs: orthonormal eigenvectors (columns), :math:`H=Q\\,\\mathrm{diag}(\\lambda)Q^\\top`.
+        eigvals: its eigenvalues, paired with the columns of ``eigvecs``: ascending for a rotated quadratic,
+            the diagonal in coordinate order in the standard basis.
+        eigvecs: orthonormal eigenvectors (columns), :math:`H=Q\\,\\mathrm{diag}(\\lambda)Q^\\top` (the identity,
+            stored as its diagonal, in the standard basis).
         x_star: the minimizer.
         noise_factor: :math:`S` with :math:`\\Sigma_\\epsilon=SS^\\top` (per-sample noise covariance).
     """
 
-    H: Array
+    H: Array | DiagonalMatrix
     eigvals: Array
-    eigvecs: Array
+    eigvecs: Array | DiagonalMatrix
     x_star: Array
-    noise_factor: Array
-    noise_diagonal: bool = static_field(default=False)
+    noise_factor: Array | DiagonalMatrix
 
     def value(self, x: Array) -> Array:
         r = x - self.x_star
@@ -49,13 +59,11 @@ class Quadratic(Problem):
         return self.H @ (x - self.x_star)
 
     def hessian(self, x: Array) -> Array:
-        return self.H
+        return dense(self.H)
 
     def sample(self, key: Array, size: int) -> Array:
-        z = jax.random.normal(key, (size, self.dim), dtype=self.H.dtype)
-        if self.noise_diagonal:  # same law, d instead of d^2 flops per sample
-            return z * jnp.diagonal(self.noise_factor)[None, :]
-        return z @ self.noise_factor.T
+        z = jax.random.normal(key, (size, self.dim), dtype=jnp.asarray(self.x_star).dtype)
+        return z @ self.noise_factor.T  # d flops per sample for a diagonal factor, d^2 for a dense one
 
     def sample_grad(self, x: Array, xi_i: Array) -> Array:
         return self.grad(x) + xi_i
@@ -78,9 +86,23 @@ class Quadratic(Problem):
 
     @property
     def noise_cov(self) -> np.ndarray:
-        """:math:`\\Sigma_\\epsilon=SS^\\top`."""
+        """:math:`\\Sigma_\\epsilon=SS^\\top` (dense)."""
         s = np.asarray(self.noise_factor)
         return s @ s.T
+
+    def to_eigenbasis(self, r: Any) -> np.ndarray:
+        """:math:`Q^\\top r`: the coordinates of ``r`` (or of each row of a stack) along the eigenvectors, the
+        :math:`i`-th paired with ``eigvals[i]`` (:math:`O(d)` in the standard basis)."""
+        q, r = self.eigvecs, np.asarray(r, dtype=np.float64)
+        return r * np.asarray(q.diagonal) if isinstance(q, DiagonalMatrix) else r @ np.asarray(q)
+
+    def eigen_noise_variances(self) -> np.ndarray:
+        """:math:`q_i^\\top\\Sigma_\\epsilon q_i` for every eigenvector :math:`q_i`: the per-sample noise variance
+        along each eigen-direction (:math:`O(d)` when the basis and the noise factor are both diagonal)."""
+        q, s = self.eigvecs, self.noise_factor
+        if isinstance(q, DiagonalMatrix) and isinstance(s, DiagonalMatrix):
+            return (np.asarray(q.diagonal) * np.asarray(s.diagonal)) ** 2
+        return np.sum((np.asarray(q).T @ np.asarray(s)) ** 2, axis=1)
 
     def basin(self, x: Array) -> Array:
         return jnp.zeros((), jnp.int32)
@@ -93,51 +115,72 @@ def make_quadratic(eigvals: Any, *, eigvecs: Any | None = None, x_star: Any | No
 
     Args:
         eigvals: eigenvalues :math:`\\lambda_i\\ge0` (at least one positive).
-        eigvecs: orthogonal matrix :math:`Q` (identity if omitted).
+        eigvecs: orthogonal matrix :math:`Q`; omitted, the standard basis, and the problem is stored diagonal
+            (:math:`d` numbers per matrix instead of :math:`d^2`).
         x_star: minimizer (zeros if omitted).
-        noise_cov: per-sample noise covariance :math:`\\Sigma_\\epsilon` (PSD; zeros if omitted).
+        noise_cov: per-sample noise covariance :math:`\\Sigma_\\epsilon`: a PSD ``(d, d)`` matrix, or its diagonal
+            as a ``(d,)`` vector (zeros if omitted). A diagonal one is stored and applied as its diagonal.
         x0: starting point (``x_star + 1`` if omitted).
         f_star: the optimal value.
 
     Returns:
         The problem, with :math:`L=\\max\\lambda`, :math:`\\mu=\\min\\lambda` (``nan`` if 0) and
         :math:`\\sigma^2=\\operatorname{tr}\\Sigma_\\epsilon`.
+
+    >>> p = make_quadratic([2.0, 1.0], noise_cov=[0.5, 0.5])
+    >>> float(p.L), float(p.mu), float(p.sigma2), p.grad(p.x0).tolist()
+    (2.0, 1.0, 1.0, [2.0, 1.0])
     """
     lam = check_array("eigvals", eigvals, (np.size(eigvals),)) if np.ndim(eigvals) <= 1 else np.asarray(eigvals)
     if lam.ndim != 1:
         raise ParameterError(f"eigvals must be a 1-D array; got shape {lam.shape}")
     d = lam.size
     if d == 0 or not np.all(np.isfinite(lam)) or np.any(lam < 0) or lam.max() <= 0:
-        raise ParameterError(f"eigvals must be finite, nonnegative and not all zero; got {lam.tolist()}")
-    order = np.argsort(lam)
-    lam = lam[order]
-    q = np.eye(d) if eigvecs is None else check_array("eigvecs", eigvecs, (d, d))[:, order]
-    if q.shape != (d, d) or not np.allclose(q.T @ q, np.eye(d), atol=1e-10):
-        raise ParameterError(f"eigvecs must be an orthogonal ({d}, {d}) matrix")
-    h = (q * lam) @ q.T
-    h = 0.5 * (h + h.T)
-    xs = np.zeros(d) if x_star is None else check_array("x_star", x_star, (d,))
-    cov = np.zeros((d, d)) if noise_cov is None else check_array("noise_cov", noise_cov, (d, d))
-    if cov.shape != (d, d) or not np.allclose(cov, cov.T):
-        raise ParameterError(f"noise_cov must be a symmetric ({d}, {d}) matrix")
-    diagonal = bool(np.all(cov == np.diag(np.diag(cov))))
-    if diagonal:
-        if np.diag(cov).min() < 0:
-            raise ParameterError(f"noise_cov must be positive semidefinite; smallest eigenvalue {np.diag(cov).min():g}")
-        factor = np.diag(np.sqrt(np.diag(cov)))
+        raise ParameterError(f"eigvals must be finite, nonnegative and not all zero; got {lam.tolist()[:8]}")
+    if eigvecs is None:  # the standard basis: stored diagonal, the eigenvalues in coordinate order
+        h: Any = DiagonalMatrix(diagonal=lam)
+        q: Any = DiagonalMatrix(diagonal=np.ones(d))
     else:
-        w, v = np.linalg.eigh(cov)
-        if w.min() < -1e-12 * max(1.0, w.max()):
-            raise ParameterError(f"noise_cov must be positive semidefinite; smallest eigenvalue {w.min():g}")
-        factor = v * np.sqrt(np.clip(w, 0.0, None))
+        order = np.argsort(lam)
+        lam = lam[order]
+        q = check_array("eigvecs", eigvecs, (d, d))[:, order]
+        if q.shape != (d, d) or not np.allclose(q.T @ q, np.eye(d), atol=1e-10):
+            raise ParameterError(f"eigvecs must be an orthogonal ({d}, {d}) matrix")
+        h = (q * lam) @ q.T
+        h = 0.5 * (h + h.T)
+    xs = np.zeros(d) if x_star is None else check_array("x_star", x_star, (d,))
+    factor, sigma2 = _noise_factor(noise_cov, d)
     start = xs + 1.0 if x0 is None else check_array("x0", x0, (d,))
-    mu = lam[0] if lam[0] > 0 else np.nan
+    mu = lam.min() if lam.min() > 0 else np.nan
     fs = np.float64(check_real("f_star", f_star))
     return Quadratic(
-        x0=start, L=np.float64(lam[-1]), mu=np.float64(mu), f_star=fs, sigma2=np.float64(np.trace(cov)),
+        x0=start, L=np.float64(lam.max()), mu=np.float64(mu), f_star=fs, sigma2=np.float64(sigma2),
         minima=(Minimum(x=xs, hessian=h, value=fs, label=label),), name=name, dim=d, n=None,
-        H=h, eigvals=lam, eigvecs=q, x_star=xs, noise_factor=factor, noise_diagonal=diagonal,
+        H=h, eigvals=lam, eigvecs=q, x_star=xs, noise_factor=factor,
     )
+
+
+def _noise_factor(noise_cov: Any | None, d: int) -> tuple[Any, float]:
+    """:math:`S` with :math:`SS^\\top=\\Sigma_\\epsilon` (diagonal, the ``sqrt`` of the variances, when the covariance
+    is; else from its eigendecomposition) and :math:`\\operatorname{tr}\\Sigma_\\epsilon`."""
+    if noise_cov is None:
+        return DiagonalMatrix(diagonal=np.zeros(d)), 0.0
+    if np.ndim(noise_cov) == 1:
+        var = check_array("noise_cov", noise_cov, (d,))
+        cov = None
+    else:
+        cov = check_array("noise_cov", noise_cov, (d, d))
+        if cov.shape != (d, d) or not np.allclose(cov, cov.T):
+            raise ParameterError(f"noise_cov must be a symmetric ({d}, {d}) matrix or a ({d},) vector of variances")
+        var = np.diag(cov).copy() if np.all(cov == np.diag(np.diag(cov))) else None
+    if var is not None:
+        if var.min() < 0:
+            raise ParameterError(f"noise_cov must be positive semidefinite; smallest variance {var.min():g}")
+        return DiagonalMatrix(diagonal=np.sqrt(var)), float(np.sum(var))
+    w, v = np.linalg.eigh(cov)
+    if w.min() < -1e-12 * max(1.0, w.max()):
+        raise ParameterError(f"noise_cov must be positive semidefinite; smallest eigenvalue {w.min():g}")
+    return v * np.sqrt(np.clip(w, 0.0, None)), float(np.trace(cov))
 
 
 def spectrum(dim: int, mu: float, L: float, spacing: str) -> np.ndarray:
@@ -174,7 +217,7 @@ def quadratic(dim: int = 10, mu: float = 0.1, L: float = 1.0, spacing: str = "ge
     :math:`\\Sigma_\\epsilon=\\frac{\\sigma^2}{d}I`. Sharpness dial: ``L``.
 
     Args:
-        dim: dimension d, in [1, 4096].
+        dim: dimension d, in [1, 4096] with ``rotate`` (a dense rotation), in [1, 10^7] without (stored diagonal).
         mu: smallest eigenvalue, in [0, L] (0: not strongly convex).
         L: largest eigenvalue (the smoothness constant), > 0.
         spacing: eigenvalue spacing: geometric, linear or two.
@@ -182,14 +225,18 @@ def quadratic(dim: int = 10, mu: float = 0.1, L: float = 1.0, spacing: str = "ge
         rotate: Haar-random eigenbasis (True) or the standard basis.
         seed: seed of the eigenbasis, in [0, 2^63 - 1].
     """
-    dim = check_int("dim", dim, lo=1, hi=4096)
+    rotate = check_bool("rotate", rotate)
+    dim = check_int("dim", dim, lo=1, hi=MAX_DIM)
+    if rotate and dim > MAX_DENSE_DIM:
+        raise ParameterError(f"dim must be in [1, {MAX_DENSE_DIM}] with rotate=True (a dense d x d rotation); got "
+                             f"{dim} (rotate=False stores the quadratic as its diagonal, up to dim 10^7)")
     L = check_real("L", L, lo=0.0, lo_open=True)
     mu = check_real("mu", mu, lo=0.0, hi=L)
     spacing = check_choice("spacing", spacing, ("geometric", "linear", "two"))
     sigma2 = check_real("sigma2", sigma2, lo=0.0, hi=1e300)
     seed = check_int("seed", seed, lo=0, hi=2**63 - 1)
-    q = random_rotation(dim, seed) if check_bool("rotate", rotate) else None
-    return make_quadratic(spectrum(dim, mu, L, spacing), eigvecs=q, noise_cov=np.eye(dim) * sigma2 / dim,
+    q = random_rotation(dim, seed) if rotate else None
+    return make_quadratic(spectrum(dim, mu, L, spacing), eigvecs=q, noise_cov=np.full(dim, sigma2 / dim),
                           name="quadratic")
 
 
@@ -201,10 +248,10 @@ def noisy_quadratic(dim: int = 100, scale: float = 1.0) -> Quadratic:
     :math:`L=1`, :math:`\\mu=1/d`, :math:`\\sigma^2=c\\sum_{i\\le d}1/i`. Start :math:`x_0=\\mathbf 1`.
 
     Args:
-        dim: dimension d, in [1, 4096].
+        dim: dimension d, in [1, 10^7] (stored diagonal).
         scale: noise covariance scale c (covariance c H), in [0, 1e300].
     """
-    dim = check_int("dim", dim, lo=1, hi=4096)
+    dim = check_int("dim", dim, lo=1, hi=MAX_DIM)
     scale = check_real("scale", scale, lo=0.0, hi=1e300)
     lam = 1.0 / np.arange(1, dim + 1)
-    return make_quadratic(lam, noise_cov=scale * np.diag(lam), x0=np.ones(dim), name="noisy-quadratic")
+    return make_quadratic(lam, noise_cov=scale * lam, x0=np.ones(dim), name="noisy-quadratic")

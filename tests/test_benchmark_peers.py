@@ -21,11 +21,12 @@ import problems  # noqa: E402
 D, B, ETA, STEPS, SEEDS = 6, 4, 0.5, 30, 4000
 
 
-def setup():
-    p = problems.make("quadratic", dim=D, mu=0.05, L=1.0)
-    h, xs, x0 = np.asarray(p.H), np.asarray(p.x_star), np.asarray(p.x0)
+def setup(structure: str = "dense"):
+    """The rotated quadratic with its dense H, or the standard-basis one with H passed as its diagonal."""
+    p = problems.make("quadratic", dim=D, mu=0.05, L=1.0, rotate=structure == "dense")
+    h = np.asarray(p.H) if structure == "dense" else np.asarray(p.H.diagonal)
     s = float(p.sigma2) / D
-    return p, h, x0 - xs, s
+    return p, h, np.asarray(p.x0) - np.asarray(p.x_star), s
 
 
 def test_exact_expected_loss_against_a_dense_recursion():
@@ -44,18 +45,20 @@ def _within_4se(vals: np.ndarray, want: float) -> None:
     assert abs(vals.mean() - want) < 4 * se, (vals.mean(), want, se)
 
 
+@pytest.mark.parametrize("structure", ["dense", "diagonal"])
 @pytest.mark.parametrize("draw", peers.DRAWS)
-def test_numpy_contestant_estimates_the_exact_value(draw):
-    p, h, r0, s = setup()
-    want = peers.exact_expected_loss(np.asarray(p.eigvals), np.asarray(p.eigvecs).T @ r0, s, ETA, ETA, B, STEPS)
+def test_numpy_contestant_estimates_the_exact_value(draw, structure):
+    p, h, r0, s = setup(structure)
+    want = peers.exact_expected_loss(np.asarray(p.eigvals), p.to_eigenbasis(r0), s, ETA, ETA, B, STEPS)
     _within_4se(peers.numpy_vectorized(h, r0, s, ETA, ETA, B, SEEDS, STEPS, draw, seed=1), want)
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("structure", ["dense", "diagonal"])
 @pytest.mark.parametrize("draw", peers.DRAWS)
-def test_optax_contestants_estimate_the_exact_value(draw):
+def test_optax_contestants_estimate_the_exact_value(draw, structure):
     pytest.importorskip("optax")
-    p, h, r0, s = setup()
-    want = peers.exact_expected_loss(np.asarray(p.eigvals), np.asarray(p.eigvecs).T @ r0, s, ETA, ETA, B, STEPS)
+    p, h, r0, s = setup(structure)
+    want = peers.exact_expected_loss(np.asarray(p.eigvals), p.to_eigenbasis(r0), s, ETA, ETA, B, STEPS)
     _within_4se(peers.optax_vmapped(h, r0, s, ETA, ETA, B, SEEDS, STEPS, draw)(1), want)
     _within_4se(peers.optax_per_seed(h, r0, s, ETA, ETA, B, 200, STEPS, draw)(2), want)

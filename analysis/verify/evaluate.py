@@ -207,8 +207,7 @@ def _record_index(result: xtrap.Result, at: int | None) -> int:
 def _direction_params(check: CatalogCheck, ctx: Ctx, i: int) -> dict[str, float]:
     p, h = ctx.problem, ctx.method.hyper
     lam = float(np.asarray(p.eigvals)[i])
-    q = np.asarray(p.eigvecs)[:, i]
-    s2 = float(q @ np.asarray(p.noise_cov) @ q)  # single-sample noise variance along q_i
+    s2 = float(p.eigen_noise_variances()[i])  # single-sample noise variance along q_i
     kb = float(np.asarray(h.batch)) * float(np.asarray(h.workers))
     out = {"lambda": lam, "v": s2 / kb, "s": float(np.sqrt(s2))}
     if ctx.method.config.direction in xtrap.NOISE_LAWS:
@@ -221,13 +220,13 @@ def _formula(check: CatalogCheck, result: xtrap.Result, ctx: Ctx, bound: proofs.
     t = _step(check, ctx)
     p = ctx.problem
     lam = np.asarray(p.eigvals, dtype=np.float64)
-    c0 = np.asarray(p.eigvecs).T @ (ctx.x0 - np.asarray(p.minima[0].x))
+    c0 = p.to_eigenbasis(ctx.x0 - np.asarray(p.minima[0].x))
     factors = np.array([bound.evaluate(**_select({**params, **_direction_params(check, ctx, i), "T": float(t)},
                                                  bound)) for i in range(p.dim)])
     if check.options.get("mean_path"):
         i = int(np.argmin(lam))  # the slowest direction: the largest signal after t steps
         xt = np.asarray(result["iterates"])[..., _record_index(result, t), :]
-        proj = (xt - np.asarray(p.minima[0].x)) @ np.asarray(p.eigvecs)[:, i] / c0[i]
+        proj = p.to_eigenbasis(xt - np.asarray(p.minima[0].x))[..., i] / c0[i]
         return _compare(proj, float(factors[i]), "==", check, labels, f"direction lambda={lam[i]:g}, t={t}")
     exact = 0.5 * float(np.sum(lam * factors**2 * c0**2))
     s = samples(result, p, "loss_gap", t, None)
