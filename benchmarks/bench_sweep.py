@@ -18,8 +18,8 @@ contestant once in turn (interleaved, so drift on a shared machine hits all of t
 
 Roofs (:mod:`roofs`), measured in the same run: the model time each allows the workload (flops: 3 matrix products
 of 2 d^2 per seed-step, the step's two gradients, or 3 d for a diagonal H; normals; bytes: the (seeds, d) state read
-and written 6 times a step), the binding one, and the fraction of it each contestant reaches. Then xtrap's cost against seeds, steps and
-d (microseconds per run-step; linear cost keeps it flat).
+and written 6 times a step), the binding one, and the fraction of it each contestant reaches. Then xtrap's cost
+against seeds, steps and d (microseconds per run-step; linear cost keeps it flat).
 
 Usage: python benchmarks/bench_sweep.py [--quick] [--dims 100,1000,10000] [--reps 3] [--json FILE]
 """
