@@ -16,8 +16,8 @@ Timing: compile first (xtrap's compile time reported separately), then ``--reps`
 contestant once in turn (interleaved, so drift on a shared machine hits all of them alike); the median is reported.
 ``optax per seed`` is timed on ``--per-seed-seeds`` seeds and scaled (it is linear in the seeds: one call each).
 
-Roofs (:mod:`roofs`), measured in the same run: the model time each allows the workload (flops: 3 matrix products
-of 2 d^2 per seed-step, the step's two gradients, or 3 d for a diagonal H; normals; bytes: the (seeds, d) state read
+Roofs (:mod:`roofs`), measured in the same run: the model time each allows the workload (flops: 2 matrix products
+of 2 d^2 per seed-step, the step's two gradients, or 2 d for a diagonal H; normals; bytes: the (seeds, d) state read
 and written 6 times a step), the binding one, and the fraction of it each contestant reaches. Then xtrap's cost
 against seeds, steps and d (microseconds per run-step; linear cost keeps it flat).
 
@@ -111,7 +111,7 @@ def bench_dim(d: int, seeds: int, steps: int, b: int, reps: int, roof: dict[str,
     run_steps = seeds * steps
     for row in rows:
         normals = 2 * d * (b if row["draw"] == "per-sample" else 1) * run_steps
-        flops = 3 * (2 * d * d if d <= MAX_ROTATED else d) * run_steps
+        flops = 2 * (2 * d * d if d <= MAX_ROTATED else d) * run_steps
         model = roofs.model_seconds(roof, flops=flops, bytes_moved=6 * 8 * d * run_steps,
                                     normals=normals, numpy_rng=row["name"].startswith("numpy"))
         row["binding"] = max(model, key=model.get)
