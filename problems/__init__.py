@@ -17,7 +17,7 @@ import jax
 jax.config.update("jax_enable_x64", True)
 
 from ._diagonal import DiagonalMatrix, eigvalsh  # noqa: E402
-from ._base import IsotropicNoise, Minimum, Problem, masked_mean, prefix_mask, pytree_dataclass, static_field, uses_batch_mean_law  # noqa: E402
+from ._base import IsotropicNoise, Minimum, Problem, masked_mean, prefix_mask, pytree_dataclass, static_field, uses_additive_oracle, uses_batch_mean_law  # noqa: E402
 from ._registry import describe, make, names, parameter_help, parameters, register  # noqa: E402
 from ._validate import ParameterError, check_array, check_bool, check_choice, check_int, check_real  # noqa: E402
 from ._finite_sum import FiniteSum, without_replacement_factor  # noqa: E402
@@ -34,5 +34,5 @@ __all__ = [
     "TwoBasin", "UserFiniteSum", "UserProblem", "from_function", "from_samples",
     "check_array", "check_bool", "check_choice", "check_int", "check_real", "cosine", "describe", "eigvalsh", "huber", "least_squares", "logistic", "make",
     "make_quadratic", "masked_mean", "names", "noisy_quadratic", "parameter_help", "parameters", "prefix_mask", "pytree_dataclass",
-    "quadratic", "register", "static_field", "two_basin", "uses_batch_mean_law", "without_replacement_factor",
+    "quadratic", "register", "static_field", "two_basin", "uses_additive_oracle", "uses_batch_mean_law", "without_replacement_factor",
 ]

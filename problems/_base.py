@@ -133,6 +133,24 @@ class Problem:
         """A batch gradient of size ``b`` with the law of :meth:`stochastic_grad` on ``b`` fresh samples."""
         raise NotImplementedError(f"{type(self).__name__} has no closed-form law of a batch mean")
 
+    # ---- an additive oracle, whose draws are the noise itself -----------------------------
+    additive_oracle: ClassVar[bool] = False
+    """Whether the oracle is :math:`\\nabla f(x)` plus its draws: :meth:`stochastic_grad` is
+    :math:`\\nabla f(x)+\\frac1b\\sum_{i:\\,mask_i}\\xi_i` and :meth:`batch_mean_grad` is
+    :math:`\\nabla f(x)+\\xi/\\sqrt b`.
+    A run that already holds :math:`\\nabla f(x_t)` (for its running averages) then forms the gradients at
+    :math:`x_t` from it instead of evaluating :math:`\\nabla f(x_t)` again (:func:`uses_additive_oracle`)."""
+
+    # ---- what a run records beside f, ||grad f||^2 and the distance to a minimum -----------
+    def extra_metrics(self, x: Array) -> dict[str, Array]:
+        """Scalar measures of the point ``x`` that :func:`xtrap.run` records at every record step beside
+        ``loss``, ``grad_norm2`` and ``dist`` (e.g. a held-out loss and accuracy); none by default.
+
+        Returns:
+            A dict of names to scalars (JAX-traceable in ``x``; the same names for every ``x``).
+        """
+        return {}
+
     # ---- shared machinery -----------------------------------------------------------------
     def stochastic_grad(self, x: Array, xi: Any, mask: Array | None = None) -> Array:
         """Mini-batch gradient :math:`g(x;\\xi)=\\frac1b\\sum_{i:\\,mask_i}\\nabla f_{\\xi_i}(x)`.
@@ -218,6 +236,7 @@ class IsotropicNoise(Problem):
         return self.grad(x) + masked_mean(xi, mask)
 
     batch_mean_law: ClassVar[bool] = True
+    additive_oracle: ClassVar[bool] = True
 
     def sample_batch_mean(self, key: Array) -> Array:
         """:math:`\\epsilon\\sim N(0,\\nu^2 I_d)`: the first sample :meth:`sample` draws under ``key``."""
@@ -235,10 +254,23 @@ def uses_batch_mean_law(problem: Problem) -> bool:
     :attr:`Problem.batch_mean_law`, and no subclass below the declaring class redefines its oracle (``sample``,
     ``sample_grad`` or ``stochastic_grad``) without declaring the law again (a changed oracle keeps the exact
     per-sample path)."""
+    return _declares(problem, "batch_mean_law")
+
+
+def uses_additive_oracle(problem: Problem) -> bool:
+    """Whether ``problem``'s oracle is additive (:attr:`Problem.additive_oracle`), declared by the class that
+    defines its oracle: a subclass that redefines ``sample``, ``sample_grad``, ``stochastic_grad`` or
+    ``batch_mean_grad`` without declaring it again is not taken to be additive."""
+    return _declares(problem, "additive_oracle", ("batch_mean_grad",))
+
+
+def _declares(problem: Problem, flag: str, more: tuple[str, ...] = ()) -> bool:
+    """The value of the class flag ``flag`` on the class nearest ``type(problem)`` that declares it, provided no
+    class below that one redefines the oracle."""
     for cls in type(problem).__mro__:
-        if "batch_mean_law" in vars(cls):
-            return bool(vars(cls)["batch_mean_law"])
-        if any(name in vars(cls) for name in ("sample", "sample_grad", "stochastic_grad")):
+        if flag in vars(cls):
+            return bool(vars(cls)[flag])
+        if any(name in vars(cls) for name in ("sample", "sample_grad", "stochastic_grad", *more)):
             return False
     return False
 

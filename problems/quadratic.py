@@ -74,6 +74,7 @@ class Quadratic(Problem):
         return self.grad(x) + masked_mean(xi, mask)
 
     batch_mean_law: ClassVar[bool] = True
+    additive_oracle: ClassVar[bool] = True
 
     def sample_batch_mean(self, key: Array) -> Array:
         """:math:`S z`, :math:`z\\sim N(0,I_d)`: the first sample :meth:`sample` draws under ``key``."""

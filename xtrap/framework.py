@@ -45,7 +45,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from problems import ParameterError, Problem, masked_mean
+from problems import ParameterError, Problem, masked_mean, uses_additive_oracle
 
 from .directions import BUILTIN, NOISE_LAWS, DirectionRule, StepHyper
 from .directions import directions as _directions
@@ -154,9 +154,16 @@ def sample_noise(key: Array, law: str, shape: tuple[int, int], dtype: Any) -> Ar
 
 
 def apply(config: Config, state: State, problem: Problem, draws: Draws, hyper: Hyper,
-          batch_mean: bool = False) -> State:
+          batch_mean: bool = False, grad_x: Array | None = None) -> State:
     """One framework step from given randomness (see the module docstring for the rule; ``batch_mean`` says the
-    batches are batch-mean draws)."""
+    batches are batch-mean draws).
+
+    ``grad_x``: :math:`\\nabla f(x_t)` when the caller already has it (:func:`xtrap.run` does, for its running
+    averages). The rule's gradients at :math:`x_t` are then formed from it without evaluating :math:`\\nabla f(x_t)`
+    again: exact methods take it as it is, and an additive oracle (:func:`problems.uses_additive_oracle`) adds its
+    draws, :math:`g(x_t;\\xi)=\\nabla f(x_t)+\\frac1b\\sum_{i\\le b}\\xi_i` (or :math:`+\\xi/\\sqrt b` for a batch-mean
+    draw).
+    Other oracles evaluate :math:`g(x_t;\\xi)` as without it. The step is the same either way, up to round-off."""
     x, t = state.x, state.t
     max_workers = state.past.shape[0]
     leaves = jax.tree_util.tree_leaves(draws.xi_update)
@@ -173,8 +180,16 @@ def apply(config: Config, state: State, problem: Problem, draws: Draws, hyper: H
             return problem.batch_mean_grad(point, xi, hyper.batch)
         return problem.stochastic_grad(point, xi, bmask)
 
+    def grad_at_x(xi: Any) -> Array:  # g(x_t; xi), from grad_x where that gives the same law and numbers
+        if grad_x is not None and config.exact:
+            return grad_x
+        if grad_x is not None and uses_additive_oracle(problem):
+            noise = xi / jnp.sqrt(jnp.asarray(hyper.batch, xi.dtype)) if batch_mean else masked_mean(xi, bmask)
+            return grad_x + noise
+        return grad_at(x, xi)
+
     rule = config.rule
-    g_x = _per_worker(grad_at, x, draws.xi_extrap, max_workers) if rule.extrap_batch else None
+    g_x = _per_worker(grad_at_x, draws.xi_extrap, max_workers, x) if rule.extrap_batch else None
     step_hyper = StepHyper(eta=eta, gamma=gamma, rho=hyper.rho, momentum=hyper.momentum, worker_mask=kmask, t=t)
     delta = rule.fn(x, state, g_x, draws.noise, step_hyper)
     points = x[None, :] + jnp.broadcast_to(delta, (max_workers,) + x.shape)
@@ -190,15 +205,15 @@ def apply(config: Config, state: State, problem: Problem, draws: Draws, hyper: H
     return State(x=x_new, buf=buf, past=past, t=t + 1)
 
 
-def _per_worker(grad_at: Any, x: Array, xi: Any, max_workers: int) -> Array:
+def _per_worker(grad_at_x: Any, xi: Any, max_workers: int, x: Array) -> Array:
     """:math:`g(x;\\xi^k)` for every worker ``k`` (the exact gradient, broadcast, if ``xi`` is None)."""
     if xi is None:
-        return jnp.broadcast_to(grad_at(x, None), (max_workers,) + x.shape)
-    return jax.vmap(grad_at, in_axes=(None, 0))(x, xi)
+        return jnp.broadcast_to(grad_at_x(None), (max_workers,) + x.shape)
+    return jax.vmap(grad_at_x)(xi)
 
 
 def step(config: Config, state: State, problem: Problem, key: Array, hyper: Hyper,
-         max_batch: int, batch_mean: bool = False) -> State:
-    """:func:`draw` then :func:`apply`: one step of the method under ``key``."""
+         max_batch: int, batch_mean: bool = False, grad_x: Array | None = None) -> State:
+    """:func:`draw` then :func:`apply`: one step of the method under ``key`` (``grad_x``: see :func:`apply`)."""
     draws = draw(config, problem, key, max_batch, state.past.shape[0], batch_mean)
-    return apply(config, state, problem, draws, hyper, batch_mean)
+    return apply(config, state, problem, draws, hyper, batch_mean, grad_x)

@@ -30,103 +30,18 @@ import numpy as np
 from problems import (ParameterError, Problem, check_array, check_bool, check_choice, check_int, check_real,
                       uses_batch_mean_law)
 
-from . import framework
 from .framework import Config
-from .hyper import Hyper, grid, scalar_view, validate
+from .hyper import grid, scalar_view, validate
 from .methods import Method
 from ._devices import Placement, describe, resolve
+from ._program import TRACES, _compiled, _get_compiled, compiled_count  # noqa: F401  (_compiled: tests clear it)
 from ._progress import progress as _progress
+from ._shipped import prepared
 from .result import Result
 from .results_cache import ResultsCache, as_cache, fingerprint, partial_arrays
 from .results_cache import key as cache_key
 
 Array = jax.Array
-TRACES = ("loss", "grad_norm2", "dist")
-
-
-def _metrics(problem: Problem, x: Array) -> tuple[Array, Array, Array]:
-    g = problem.grad(x)
-    return problem.value(x), jnp.sum(g * g), problem.distance_to_minimum(x)
-
-
-def _single_run(config: Config, steps: int, record_every: int, max_batch: int, max_workers: int,
-                iterates: bool, batch_mean: bool, averages: bool, problem: Problem, hyper: Hyper, key: Array,
-                x0: Array, radius: Array) -> dict[str, Array]:
-    nan = jnp.asarray(jnp.nan, x0.dtype)
-
-    def one_step(carry: tuple, _: Any) -> tuple:
-        state, div, sum_f, sum_g2 = carry
-        live = div < 0
-        if averages:  # the exact f and ||grad f||^2 at every step, only when the running averages are asked for
-            f, g2, _dist = _metrics(problem, state.x)
-            sum_f = sum_f + jnp.where(live, f, 0.0)
-            sum_g2 = sum_g2 + jnp.where(live, g2, 0.0)
-        new = framework.step(config, state, problem, jax.random.fold_in(key, state.t), hyper, max_batch,
-                             batch_mean)
-        bad = ~jnp.all(jnp.isfinite(new.x)) | (jnp.linalg.norm(new.x - x0) > radius)
-        div = jnp.where(live & bad, state.t + 1, div)
-        keep_old = div >= 0
-        state = jax.tree_util.tree_map(lambda a, b: jnp.where(keep_old, a, b), state, new)
-        return (state, div, sum_f, sum_g2), None
-
-    def record(carry: tuple) -> dict[str, Array]:
-        state, div = carry[0], carry[1]
-        vals = _metrics(problem, state.x)
-        out = {k: jnp.where(div >= 0, nan, v) for k, v in zip(TRACES, vals)}
-        if iterates:
-            out["iterates"] = jnp.where(div >= 0, nan, state.x)
-        return out
-
-    def block(carry: tuple, _: Any) -> tuple:
-        rec = record(carry)
-        carry, _ = jax.lax.scan(one_step, carry, None, length=record_every)
-        return carry, rec
-
-    zero = jnp.zeros((), x0.dtype)
-    carry = (framework.init(x0, max_workers), jnp.asarray(-1, jnp.int32), zero, zero)
-    n_blocks, tail = divmod(steps, record_every)
-    carry, recs = jax.lax.scan(block, carry, None, length=n_blocks)
-    pieces = [recs]
-    if tail:  # the regular record at n_blocks * record_every, then the leftover steps
-        pieces.append({k: v[None] for k, v in record(carry).items()})
-        carry, _ = jax.lax.scan(one_step, carry, None, length=tail)
-    pieces.append({k: v[None] for k, v in record(carry).items()})
-    recs = {k: jnp.concatenate([p[k] for p in pieces], axis=0) for k in recs}
-    state, div, sum_f, sum_g2 = carry
-    live = div < 0
-    out = dict(recs)
-    if averages:
-        out.update(avg_loss=jnp.where(live, sum_f / steps, nan), avg_grad_norm2=jnp.where(live, sum_g2 / steps, nan))
-    out.update(
-        basin=jnp.where(live, problem.basin(state.x), -1),
-        diverged=~live,
-        diverged_step=div,
-    )
-    return out
-
-
-@functools.lru_cache(maxsize=64)
-def _compiled(config: Config, steps: int, record_every: int, max_batch: int, max_workers: int,
-              iterates: bool, batch_mean: bool, averages: bool) -> Any:
-    single = functools.partial(_single_run, config, steps, record_every, max_batch, max_workers, iterates,
-                               batch_mean, averages)
-    batched = jax.vmap(single, in_axes=(None, 0, 0, None, None))
-    return jax.jit(batched)
-
-
-_REGISTRY: list[Any] = []
-
-
-def compiled_count() -> int:
-    """How many chunk functions have been traced and compiled in this process (for tests)."""
-    return sum(f._cache_size() for f in _REGISTRY)
-
-
-def _get_compiled(*args: Any) -> Any:
-    fn = _compiled(*args)
-    if fn not in _REGISTRY:
-        _REGISTRY.append(fn)
-    return fn
 
 
 MAX_INT = 2**31 - 1  # steps, seeds, record_every: the scan's step counter and divergence step are int32
@@ -229,7 +144,7 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
     placement = Placement(on)
     jdt = jnp.float64 if dtype == "float64" else jnp.float32
     cast = functools.partial(_cast, jdt)
-    prob = jax.tree_util.tree_map(cast, problem)
+    prob, problem_digest = prepared(problem, dtype, cast, fingerprint)
     axes, flat = grid(hyper)
     if dtype == "float32":  # a step the run would silently turn into 0 (or into inf) is refused, not run
         tiny, huge = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
@@ -246,6 +161,7 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
     seed_keys = jax.random.split(base_key, seeds)
     total = n_grid * seeds
     n_rec = len(record_steps(steps, record_every))
+    extra_metrics = _extra_metric_names(problem, start)
     if chunk is None:
         chunk = _chunk_size(total, n_rec, problem.dim, iterates, draw_batch, max_workers,
                             max_memory_mb, steps, placement.n)
@@ -258,10 +174,9 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
                 hyper=scalar_view(hyper),
                 config=_config_view(method.config), sweep_dims=list(axes), chunk=chunk,
                 batch_draw="none" if method.config.exact else "batch-mean" if batch_mean else "per-sample",
-                averages=averages, ran_on=describe(on),
-                fingerprint=fingerprint(prob, flat, method.config, _rule_identity(method.config), seed_keys, start,
-                                        radius, steps, record_every,
-                                        iterates, chunk, batch_mean, averages))
+                averages=averages, ran_on=describe(on), extra_metrics=extra_metrics,
+                fingerprint=fingerprint(problem_digest, flat, method.config, _rule_identity(method.config), seed_keys,
+                                        start, radius, steps, record_every, iterates, chunk, batch_mean, averages))
     meta["cached"] = False
     out_arrays: dict[str, np.ndarray] = {}
     done = np.zeros(total, dtype=bool)
@@ -317,6 +232,29 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
     for path in saves:
         result.save(path)
     return result
+
+
+RESERVED = (*TRACES, "iterates", "avg_loss", "avg_grad_norm2", "basin", "diverged", "diverged_step", "done")
+
+
+def _extra_metric_names(problem: Problem, x: np.ndarray) -> list[str]:
+    """The names of ``problem.extra_metrics`` (:meth:`problems.Problem.extra_metrics`), checked to be scalars with
+    names of their own."""
+    try:
+        shapes = jax.eval_shape(problem.extra_metrics, jnp.asarray(x))
+    except Exception as err:  # a user's method that does not trace: said in one line, naming it
+        raise ParameterError(f"{type(problem).__name__}.extra_metrics(x) must be JAX-traceable; it raised "
+                             f"{type(err).__name__}: {err}") from None
+    if not isinstance(shapes, dict) or not all(isinstance(k, str) for k in shapes):
+        raise ParameterError(f"{type(problem).__name__}.extra_metrics(x) must return a dict of names to scalars; "
+                             f"got {type(shapes).__name__}")
+    for name, s in shapes.items():
+        if name in RESERVED:
+            raise ParameterError(f"extra_metrics: {name!r} is a name xtrap.run records itself; pick another")
+        if getattr(s, "shape", None) != () or not jnp.issubdtype(s.dtype, jnp.number):
+            raise ParameterError(f"extra_metrics: {name!r} must be a numeric scalar; got "
+                                 f"{getattr(s, 'shape', s)!r} {getattr(s, 'dtype', '')}")
+    return list(shapes)
 
 
 def _rule_identity(config: Config) -> str:
@@ -377,7 +315,8 @@ def _assemble(arrays: dict[str, np.ndarray], done: np.ndarray, axes: dict[str, n
     data, dims = {}, {}
     for k, v in arrays.items():
         data[k] = v.reshape(shape + v.shape[1:])
-        extra = ("record",) if k in TRACES else ("record", "coord") if k == "iterates" else ()
+        extra = (("record",) if k in TRACES or k in meta["extra_metrics"] else ("record", "coord") if k == "iterates"
+                 else ())
         dims[k] = lead + extra
     data["done"] = done.reshape(shape)
     dims["done"] = lead
