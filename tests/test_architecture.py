@@ -19,9 +19,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("xtrap", "problems", "proofs", "analysis")
-ROOMS = ("checks", "sharpness", "verify", "sharp_flat")
+ROOMS = ("checks", "sharpness", "verify", "sharp_flat", "large_batch")
 LOWER = ("checks", "sharpness")  # below every study
-STUDIES = ("verify", "sharp_flat")
+STUDIES = ("verify", "sharp_flat", "large_batch")
 ALLOWED_SIBLING = {("analysis.verify.study", "analysis.sharp_flat.study")}  # verify(sharp_flat=True) links it
 
 

@@ -1,7 +1,8 @@
 """The ``xtrap`` command line: ``run``, ``check``, ``compare``, ``sharpness``, ``problems``, ``methods``, ``proofs``,
-``verify``, ``sharp-flat``.
+``verify``, ``sharp-flat``, ``large-batch``.
 
-One module per command group (:mod:`.run`, :mod:`.check`, :mod:`.compare`, :mod:`.listings`, :mod:`.studies`); a user's own
+One module per command group (:mod:`.run`, :mod:`.check`, :mod:`.compare`, :mod:`.listings`, :mod:`.studies`,
+:mod:`.large_batch`); a user's own
 problem, method or bound is named ``MODULE:NAME`` (:mod:`._load`); strict option parsing in
 :mod:`._args` and output-path checks in :mod:`._paths`. Every command has ``--help`` (every option with its
 default) and ``--json`` (one strict JSON object on stdout). A bad argument prints one line on stderr and exits
@@ -15,7 +16,7 @@ import signal
 import sys
 from typing import Sequence
 
-from . import _cache, _devices, check, compare, listings, run, sharpness, studies
+from . import _cache, _devices, check, compare, large_batch, listings, run, sharpness, studies
 from ._args import CliError, Parser
 from ._args import Terminated as _Terminated
 
@@ -29,6 +30,7 @@ def _build_parser() -> Parser:
     sharpness.add_parser(sub)
     listings.add_parsers(sub)
     studies.add_parsers(sub)
+    large_batch.add_parser(sub)
     for name in _cache.COMMANDS:  # the commands that compile and run programs
         _cache.add_options(sub.choices[name])
         _devices.add_options(sub.choices[name])

@@ -24,7 +24,7 @@ from pathlib import Path
 from ._args import CliError
 
 MAX_BYTES = 2 * 2**30
-COMMANDS = ("run", "check", "compare", "sharpness", "verify", "sharp-flat")  # the ones that compile programs
+COMMANDS = ("run", "check", "compare", "sharpness", "verify", "sharp-flat", "large-batch")  # the ones that compile programs
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
