@@ -8,6 +8,7 @@ and ``vmap``-ed). Random functions take a ``jax.random`` key: the same key gives
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -49,7 +50,31 @@ def hvp(f: Fn, x: Array, v: Array) -> Array:
 
 def _hessian_matvec(f: Fn, x: Any) -> tuple[MatVec, int]:
     xa = _point(x)
+    owner, func = getattr(f, "__self__", None), getattr(f, "__func__", None)
+    if func is not None and not jax.tree_util.treedef_is_leaf(jax.tree_util.tree_structure(owner)):
+        return _MethodHVP(func, owner, xa), int(xa.size)
     return (lambda v: hvp(f, xa, v)), int(xa.size)
+
+
+class _MethodHVP:
+    """:math:`v\\mapsto\\nabla^2f(x)v` for ``f`` a method of a pytree (a problem's ``value``): its batched form is one
+    compiled program per method and pytree structure, reused at every point and by every call (the owner and the
+    point are traced arguments), instead of a program traced anew for each point."""
+
+    def __init__(self, func: Callable[..., Array], owner: Any, x: Array) -> None:
+        self.func, self.owner, self.x = func, owner, x
+
+    def __call__(self, v: Array) -> Array:
+        return hvp(lambda y: self.func(self.owner, y), self.x, v)
+
+    def batched(self, V: Array) -> Array:
+        """:math:`\\nabla^2f(x)v` for every row :math:`v` of ``V``."""
+        return _batched_method_hvp(self.func, self.owner, self.x, V)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _batched_method_hvp(func: Callable[..., Array], owner: Any, x: Array, V: Array) -> Array:
+    return jax.vmap(lambda v: hvp(lambda y: func(owner, y), x, v))(V)
 
 
 def _orthogonalize(Q: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -64,7 +89,7 @@ def _lanczos_rows(matvec: MatVec, V: np.ndarray, iterations: int,
     """Lanczos from each row of ``V`` (batched matvecs); a row stops at breakdown, or restarts given ``restart_key``."""
     p, d = V.shape
     m = min(iterations, d)
-    mv = jax.jit(jax.vmap(matvec))
+    mv = getattr(matvec, "batched", None) or jax.jit(jax.vmap(matvec))
     tol = 2.0**12 * float(np.finfo(V.dtype).eps)  # 9.1e-13 in float64
     Q, alphas, betas = np.zeros((p, m, d), V.dtype), np.zeros((p, m), V.dtype), np.zeros((p, m), V.dtype)
     length, active, scale = np.full(p, m), np.ones(p, bool), np.zeros(p, V.dtype)
@@ -205,7 +230,8 @@ def hutchinson_trace(matvec: MatVec, dim: int, *, key: Array, probes: int = 100,
     probes = check_int("probes", probes, lo=2)
     confidence = check_real("confidence", confidence, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
     V = jax.random.rademacher(key, (probes, dim), dtype=jnp.float64)
-    samples = np.einsum("pd,pd->p", np.asarray(V), np.asarray(jax.vmap(matvec)(V)))
+    batched = getattr(matvec, "batched", None) or jax.vmap(matvec)
+    samples = np.einsum("pd,pd->p", np.asarray(V), np.asarray(batched(V)))
     est, se = float(samples.mean()), float(samples.std(ddof=1) / math.sqrt(probes))
     half = float(stats.t.ppf(0.5 + confidence / 2, probes - 1)) * se
     return TraceEstimate(est, se, est - half, est + half, probes, confidence)
