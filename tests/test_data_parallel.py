@@ -239,6 +239,8 @@ def test_arguments_are_checked():
         ext(x, opt.init(x), jnp.ones((3, 2)))
     with pytest.raises(problems.ParameterError, match=r"extrap_lr must be in \[0, inf\], got -1"):
         ext(x, opt.init(x), jnp.ones((3, 2)), jnp.ones((3, 2)), extrap_lr=-1.0)
+    with pytest.raises(problems.ParameterError, match=r"extrap_lr must be in \[0, inf\], got -1"):  # a concrete array
+        ext(x, opt.init(x), jnp.ones((3, 2)), jnp.ones((3, 2)), extrap_lr=jnp.asarray(-1.0))
     with pytest.raises(problems.ParameterError, match=r"batch must be a pytree of arrays sharing one leading"):
         ext(x, opt.init(x), (jnp.ones((3, 2)), jnp.ones((4, 2))), jnp.ones((3, 2)))
     sgd = dp.make_step(loss, opt, mesh=mesh, extrapolation="none")

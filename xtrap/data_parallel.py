@@ -186,8 +186,9 @@ class Step:
             extrap_lr = 0.0 if self.extrap_lr is None else self.extrap_lr
         elif self.extrapolation == "none":
             raise ParameterError(f"extrap_lr must be None with extrapolation='none'; got {extrap_lr!r}")
-        elif isinstance(extrap_lr, (int, float, np.number)):
-            extrap_lr = check_real("extrap_lr", extrap_lr, lo=0.0)
+        elif not isinstance(extrap_lr, jax.core.Tracer):  # a number or a concrete array is checked; a traced value
+            extrap_lr = check_real("extrap_lr", np.asarray(extrap_lr).item() if np.ndim(extrap_lr) == 0 else extrap_lr,
+                                   lo=0.0)  # (inside the caller's jit) cannot be
         leaves = jax.tree_util.tree_leaves(params)
         dtype = jnp.result_type(leaves[0]) if leaves else float
         return params, opt_state, batch, extrap_batch, jnp.asarray(extrap_lr, dtype)

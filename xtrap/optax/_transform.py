@@ -21,7 +21,9 @@ Extra arguments of ``update`` (``optax.GradientTransformationExtraArgs``; :func:
 
 * ``axis_name``: a named axis over which the transformation is one of :math:`K` workers (``vmap``, ``pmap`` or
   ``shard_map``): the gradients of the update call are averaged over it (``pmean``), and so are the extrapolation
-  gradients of ``global``; worker :math:`k` is ``axis_index``.
+  gradients of ``global``; worker :math:`k` is ``axis_index``. Under ``shard_map`` the gradients must be each
+  device's own: ``jax.grad`` with respect to replicated parameters there already sums over the devices (cast the
+  parameters with ``jax.lax.pcast(params, axis_name, to="varying")`` first, as :mod:`xtrap.data_parallel` does).
 * ``key``: the step's key, used as :func:`xtrap.draw` uses it: its third split draws the noise of all workers,
   one row per worker, by :func:`xtrap.sample_noise` on the raveled parameter vector. Without it, noise injection
   uses the key held in its state folded with the step count, ``fold_in(key, t)``, as :func:`xtrap.run` does with
