@@ -21,7 +21,7 @@ def add_parsers(sub: Any) -> None:
                        description="Verify the bound catalog, run every declared check (runs held against bounds, "
                                    "tightness witnesses, thresholds, exact stationary values), fit rate exponents and "
                                    "write DIR/report.md with figures. Exit status 1 if a proof or a check fails.")
-    _report_options(v, ("fewer seeds and steps (measured 273 s on 2 idle cores, cold, 155 s with a warm cache, with "
+    _report_options(v, ("fewer seeds and steps (measured 155 s on 2 cores, cold, 29 s with a warm cache, with "
                      "the sharp-flat study)"),
                     "more seeds, steps and problem instances", "xtrap-report", "print one strict JSON object")
     v.add_argument("--no-sharp-flat", dest="sharp_flat", action="store_false",
