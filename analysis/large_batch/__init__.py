@@ -10,14 +10,15 @@ size), the claims held against the measurements (:mod:`.claims`), the study itse
 :mod:`analysis.output`; never another study.
 """
 
-from .claims import claims, stability_claim, start_claim
-from .protocol import LEVELS, METHODS, NO_SCALING, MethodSpec, level_config, lr_rule, schedule, steps_per_epoch
+from .claims import claims, multiplicity, noise_claim, stability_claim, start_claim
+from .protocol import (LEVELS, METHODS, NO_SCALING, MethodSpec, last_step, level_config, lr_rule, schedule,
+                       steps_per_epoch)
 from .report import write_large_batch_report
 from .stats import mean_ci, welch
 from .study import large_batch
 from .theory import nag_constant, noise_scale, stable, threshold
 
-__all__ = ["LEVELS", "METHODS", "NO_SCALING", "MethodSpec", "claims", "large_batch", "level_config", "lr_rule",
-           "mean_ci", "nag_constant", "noise_scale", "schedule", "stability_claim", "stable", "start_claim",
-           "steps_per_epoch",
-           "threshold", "welch", "write_large_batch_report"]
+__all__ = ["LEVELS", "METHODS", "NO_SCALING", "MethodSpec", "claims", "large_batch", "last_step", "level_config",
+           "lr_rule", "mean_ci", "multiplicity", "nag_constant", "noise_claim", "noise_scale", "schedule",
+           "stability_claim", "stable", "start_claim", "steps_per_epoch", "threshold", "welch",
+           "write_large_batch_report"]

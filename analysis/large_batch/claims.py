@@ -2,20 +2,30 @@
 prediction, or too few runs to decide). Differences are judged by Welch's 95% interval (:func:`.stats.welch`).
 
 A *cell* is one method at one batch size: a dict with ``label``, ``batch`` and per-run lists ``test_accuracy``,
-``train_accuracy``, ``loss`` (final training loss), ``lambda_max`` (measured seeds; NaN for a diverged run) and
-``threshold`` (the stability threshold of the final step, :func:`.theory.threshold`, or ``None``), ``kind``.
+``train_accuracy``, ``loss`` (final training loss), ``lambda_max`` (measured seeds; NaN for a diverged run),
+``start_ratio`` (each run's :math:`\\lambda_{\\max}(x_0)/\\lambda^\\star`, its own seed's starting curvature) and
+``failed_run`` (the run diverged or ended no lower than it started), and ``threshold`` (the stability threshold of
+the last step, :func:`.theory.threshold`, or ``None``), ``kind``, ``status``.
 
 * **gap** (the paper's premise): SGD's test accuracy at the largest batch is *lower* than at the smallest.
 * **train-test gap grows**: SGD's train − test accuracy is *higher* at the largest batch than at the smallest.
 * **<method> helps**: at the largest batch, the method's test accuracy is *higher* than SGD's.
 * **scaling matters**: at the largest batch, SGD without the scaling rule is *lower* than with it.
-* **noise scale** (McCandlish et al. 2018): when the largest batch exceeds :math:`B_{\\rm noise}` and the smallest
-  does not, SGD's final training loss at the largest batch is *higher* than at the smallest (no prediction otherwise).
-* **sharper at large batch** (Keskar et al. 2017): SGD's final :math:`\\lambda_{\\max}` is *higher* at the largest batch.
-* **start filter**: the cells that fail to train are exactly those whose starting :math:`\\lambda_{\\max}(x_0)` is
-  already above the threshold of their peak step (:func:`start_claim`).
+* **noise scale** (McCandlish et al. 2018): when every value of :math:`B_{\\rm noise}` measured along the runs lies
+  in :math:`[B_{\\min},B_{\\max})` (the largest batch exceeds it throughout, the smallest never does), SGD's final
+  training loss at the largest batch is *higher* than at the smallest; no prediction when the range of
+  :math:`B_{\\rm noise}` along the runs straddles a batch size or lies beyond both.
+* **sharper at large batch** (Keskar et al. 2017): SGD's final :math:`\\lambda_{\\max}` is *higher* at the largest
+  batch; undecided with fewer than :data:`~.protocol.MIN_SHARPNESS_RUNS` measured end points in a cell.
+* **start filter**, per run: the runs that fail to train are exactly those whose own starting
+  :math:`\\lambda_{\\max}(x_0)` is already above the threshold of their last step (:func:`start_claim`); the detail
+  gives the fraction of flagged runs that failed and of unflagged runs that failed.
 * **stability filter**, per method with a threshold: every measured final :math:`\\lambda_{\\max}` lies below the
-  threshold of its final step (Lanczos Ritz values never exceed :math:`\\lambda_{\\max}`, so a value above is certain).
+  threshold of its last step (Lanczos Ritz values never exceed :math:`\\lambda_{\\max}`, so a value above is certain).
+
+Each claim judged by an interval is judged at 95%, with no correction for multiplicity: with :math:`m` of them, about
+:math:`0.05m` false verdicts are to be expected per report even if no effect existed (:func:`multiplicity` counts
+them).
 
 Reference: N. S. Keskar et al., "On Large-Batch Training for Deep Learning: Generalization Gap and Sharp Minima",
 ICLR 2017.
@@ -28,8 +38,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .protocol import NO_SCALING
-from .stats import welch
+from .protocol import MIN_SHARPNESS_RUNS, NO_SCALING
+from .stats import CONFIDENCE, welch
 
 
 def _cell(cells: Sequence[dict[str, Any]], label: str, batch: int) -> dict[str, Any] | None:
@@ -37,10 +47,16 @@ def _cell(cells: Sequence[dict[str, Any]], label: str, batch: int) -> dict[str, 
 
 
 def _compare(claim: str, a: dict[str, Any] | None, b: dict[str, Any] | None, key: str, want: str,
-             what: str) -> dict[str, Any]:
-    """A claim that ``a[key]`` is ``want`` (higher / lower) than ``b[key]`` by Welch's interval."""
+             what: str, min_runs: int = 2) -> dict[str, Any]:
+    """A claim that ``a[key]`` is ``want`` (higher / lower) than ``b[key]`` by Welch's interval; undecided when a side
+    has fewer than ``min_runs`` finite values."""
     if a is None or b is None:
         return {"claim": claim, "holds": None, "detail": "not measured at this level"}
+    runs = [int(np.isfinite(np.asarray(c[key], float)).sum()) for c in (a, b)]
+    if min(runs) < min_runs:
+        return {"claim": claim, "holds": None, "verdict": "undecided",
+                "detail": f"{what}: {runs[0]} and {runs[1]} measured runs, fewer than {min_runs} in a cell: "
+                          "undecided"}
     w = welch(a[key], b[key])
     holds = None if w["verdict"] == "undecided" else w["verdict"] == want
     ci = (f"[{w['low']:+.3g}, {w['high']:+.3g}]" if math.isfinite(w["low"]) else "(too few runs)")
@@ -58,7 +74,7 @@ def _train_test(cell: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def stability_claim(cells: Sequence[dict[str, Any]], label: str) -> dict[str, Any]:
-    """Every measured final :math:`\\lambda_{\\max}` of ``label``'s cells below its final step's threshold?"""
+    """Every measured final :math:`\\lambda_{\\max}` of ``label``'s cells below its last step's threshold?"""
     mine = [c for c in cells if c["label"] == label and c.get("threshold") is not None]
     pairs = [(c["batch"], lam, c["threshold"]) for c in mine for lam in c["lambda_max"] if math.isfinite(lam)]
     claim = f"stability filter: {label}"
@@ -66,7 +82,7 @@ def stability_claim(cells: Sequence[dict[str, Any]], label: str) -> dict[str, An
         return {"claim": claim, "holds": None, "detail": "no threshold in the catalog" if mine else "not measured"}
     above = [(b, lam, t) for b, lam, t in pairs if lam >= t]
     ratio = max(lam / t for _, lam, t in pairs)
-    detail = (f"{len(pairs) - len(above)} of {len(pairs)} end points below lambda* of their final step; largest "
+    detail = (f"{len(pairs) - len(above)} of {len(pairs)} end points below lambda* of their last step; largest "
               f"lambda_max / lambda* = {ratio:.3g}")
     if above:
         detail += "; above: " + ", ".join(f"B={b} ({lam:.3g} >= {t:.3g})" for b, lam, t in above)
@@ -74,30 +90,78 @@ def stability_claim(cells: Sequence[dict[str, Any]], label: str) -> dict[str, An
 
 
 def start_claim(cells: Sequence[dict[str, Any]], methods: Sequence[str]) -> dict[str, Any]:
-    """The filters at the start: do the cells that failed to train (``failed``: most runs ended at a training loss
-    no lower than the start's, or diverged) equal those whose starting curvature was already above the threshold of
-    their peak step (``start_ratio`` = :math:`\\lambda_{\\max}(x_0)/\\lambda^\\star \\ge 1`)?"""
+    """The filters at the start, run by run: do the runs that failed to train (``failed_run``: diverged, or ended at
+    a training loss no lower than the start's) equal those whose own starting curvature was already above the
+    threshold of their last step (``start_ratio`` :math:`=\\lambda_{\\max}(x_0)/\\lambda^\\star\\ge1`)?
+
+    Returns:
+        ``{"claim", "holds", "detail", "flagged", "flagged_failed", "unflagged", "unflagged_failed"}``: ``holds``
+        ``True`` when the two sets of runs are equal, ``False`` otherwise, ``None`` when no run was flagged or failed;
+        the counts of runs started above :math:`\\lambda^\\star` (flagged) and below, and how many of each failed.
+    """
     mine = [c for c in cells if c["label"] in methods and c.get("status") not in (None, "reference")
             and c.get("start_ratio") is not None]
-    claim = "start filter: the cells that fail to train are those whose start is above their threshold"
+    claim = "start filter: the runs that fail to train are those whose start is above their threshold"
     if not mine:
         return {"claim": claim, "holds": None, "detail": "not measured"}
-    name = lambda c: f"{c['label']} B={c['batch']} ({c['start_ratio']:.2f})"  # noqa: E731
-    above = {name(c) for c in mine if c["start_ratio"] >= 1}
-    failed = {name(c) for c in mine if c["failed"]}
-    detail = (f"started above lambda* (lambda_max(x0)/lambda*): {', '.join(sorted(above)) or 'none'}; failed to "
-              f"train: {', '.join(sorted(failed)) or 'none'}")
-    return {"claim": claim, "holds": None if not above and not failed else above == failed, "detail": detail}
+    runs = [(c, s, float(r), bool(f)) for c in mine for s, (r, f) in enumerate(zip(c["start_ratio"], c["failed_run"]))]
+    flagged = [x for x in runs if x[2] >= 1]
+    unflagged = [x for x in runs if x[2] < 1]
+    k, j = sum(f for *_, f in flagged), sum(f for *_, f in unflagged)
+
+    def names(rs: list[tuple[dict[str, Any], int, float, bool]]) -> list[str]:
+        return [f"{c['label']} B={c['batch']} seed {s} ({r:.2f})" for c, s, r, _ in rs]
+
+    above_trained, below_failed = names([x for x in flagged if not x[3]]), names([x for x in unflagged if x[3]])
+    detail = (f"{k} of {len(flagged)} runs started above lambda* failed to train, {j} of {len(unflagged)} started "
+              f"below did (lambda_max(x0) of the run's own seed over the threshold of its last step)")
+    if above_trained:
+        detail += "; above but trained: " + ", ".join(above_trained)
+    if below_failed:
+        detail += "; below but failed: " + ", ".join(below_failed)
+    return {"claim": claim, "holds": None if not flagged and not j else k == len(flagged) and j == 0,
+            "detail": detail, "flagged": len(flagged), "flagged_failed": int(k), "unflagged": len(unflagged),
+            "unflagged_failed": int(j), "above_trained": above_trained, "below_failed": below_failed}
 
 
-def claims(cells: Sequence[dict[str, Any]], batches: Sequence[int], b_noise: float,
+def noise_claim(cells: Sequence[dict[str, Any]], batches: Sequence[int], b_noise: float | Sequence[float]
+                ) -> dict[str, Any]:
+    """The noise-scale prediction, judged on the values of :math:`B_{\\rm noise}` measured along the runs (module
+    docstring): a prediction only when all of them lie in :math:`[B_{\\min},B_{\\max})`."""
+    claim = "noise scale: batches beyond B_noise end at a higher training loss"
+    v = np.asarray(b_noise, float).reshape(-1)
+    v = v[~np.isnan(v)]
+    lo, hi = batches[0], batches[-1]
+    if v.size == 0:
+        return {"claim": claim, "holds": None, "detail": "not measured"}
+    r_lo, r_hi = float(v.min()), float(v.max())
+    where = f"B_noise along the runs in [{_num(r_lo)}, {_num(r_hi)}]"
+    if lo <= r_lo and r_hi < hi:
+        c = _compare(claim, _cell(cells, "SGD", hi), _cell(cells, "SGD", lo), "loss", "higher", "final training loss")
+        c["detail"] = f"{where}, inside [B = {lo}, B = {hi}); " + c["detail"]
+    else:
+        why = (f"straddles B = {lo if r_lo < lo <= r_hi else hi}" if r_lo < lo <= r_hi or r_lo < hi <= r_hi else
+               f"lies beyond B = {hi}" if r_lo >= hi else f"lies below B = {lo}")
+        c = {"claim": claim, "holds": None,
+             "detail": f"no prediction: {where} {why}, not inside [B = {lo}, B = {hi})"}
+    c.update(b_noise_low=r_lo, b_noise_high=r_hi)
+    return c
+
+
+def _num(v: float) -> str:
+    """3 significant digits; whole numbers with thousands separators from 1,000 on."""
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+
+
+def claims(cells: Sequence[dict[str, Any]], batches: Sequence[int], b_noise: float | Sequence[float],
            methods: Sequence[str]) -> list[dict[str, Any]]:
     """Hold every claim of the module docstring against ``cells``.
 
     Args:
         cells: the measured cells (module docstring).
         batches: the batch sizes, smallest first, largest last.
-        b_noise: :math:`B_{\\rm noise}` at the start (:func:`.theory.noise_scale`).
+        b_noise: the values of :math:`B_{\\rm noise}` measured along the runs (:func:`.theory.noise_scale`; one number
+            for a single point).
         methods: the method labels, SGD first.
 
     Returns:
@@ -115,19 +179,28 @@ def claims(cells: Sequence[dict[str, Any]], batches: Sequence[int], b_noise: flo
                                 "higher", "test accuracy"))
     out.append(_compare("scaling matters: unscaled SGD is worse at the largest batch", _cell(cells, NO_SCALING, hi),
                         sgd_hi, "test_accuracy", "lower", "test accuracy"))
-    if lo < b_noise < hi:
-        c = _compare("noise scale: batches beyond B_noise end at a higher training loss", sgd_hi, sgd_lo, "loss",
-                     "higher", "final training loss")
-        c["detail"] = f"B_noise = {b_noise:.3g} lies in ({lo}, {hi}]; " + c["detail"]
-    else:
-        c = {"claim": "noise scale: batches beyond B_noise end at a higher training loss", "holds": None,
-             "detail": f"no prediction: B_noise = {b_noise:.3g} is not between B = {lo} and B = {hi}"}
-    out.append(c)
+    out.append(noise_claim(cells, batches, b_noise))
     out.append(_compare("sharper at large batch (SGD's final lambda_max)", sgd_hi, sgd_lo, "lambda_max", "higher",
-                        "final lambda_max"))
+                        "final lambda_max", min_runs=MIN_SHARPNESS_RUNS))
     out += [stability_claim(cells, m) for m in methods]
     out.append(start_claim(cells, methods))
     return out
 
 
-__all__ = ["claims", "stability_claim", "start_claim"]
+def multiplicity(claims: Sequence[dict[str, Any]], confidence: float = CONFIDENCE) -> dict[str, Any]:
+    """How many verdicts a report should expect wrong by chance: of the ``claims``, those judged (``holds`` not
+    ``None``), those judged by an interval at level :math:`c` (:math:`m`), and :math:`(1-c)m`, the expected count of
+    false "higher"/"lower" verdicts if none of those effects existed (no correction for multiplicity is applied);
+    also :math:`(1-c)N` for all :math:`N` claims, as if each were a :math:`c`-level statement.
+
+    >>> multiplicity([{"holds": True, "low": 0.1}, {"holds": False, "low": -0.2}, {"holds": None}])["expected_false"]
+    0.1
+    """
+    intervals = [c for c in claims if c.get("holds") is not None and math.isfinite(c.get("low", math.nan))]
+    alpha = 1 - confidence
+    return {"claims": len(claims), "judged": sum(c.get("holds") is not None for c in claims),
+            "intervals": len(intervals), "expected_false": round(alpha * len(intervals), 12),
+            "expected_false_all": round(alpha * len(claims), 12), "confidence": confidence}
+
+
+__all__ = ["claims", "multiplicity", "noise_claim", "stability_claim", "start_claim"]

@@ -79,7 +79,7 @@ def fig_accuracy(out: dict[str, Any], out_dir: Path, svg: bool = False) -> Figur
 
 @_STYLE
 def fig_sharpness(out: dict[str, Any], out_dir: Path, svg: bool = False) -> Figure:
-    """Final lambda_max (with the threshold of the final step, dotted) and the Hessian trace against B."""
+    """Final lambda_max (with the threshold of the last step, dotted) and the Hessian trace against B."""
     fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.3), layout="constrained")
     for label in out["methods"]:
         look = _look(label)
@@ -96,16 +96,17 @@ def fig_sharpness(out: dict[str, Any], out_dir: Path, svg: bool = False) -> Figu
         if label != NO_SCALING and cells[0]["status"] != "reference":
             axes[0].plot(b, [c["threshold"] for c in cells], color=look["color"], ls=":", lw=1.8)
     axes[0].set(yscale="log", ylabel=r"final $\lambda_{\max}$ (Lanczos)",
-                title=r"top Hessian eigenvalue; dotted: stability threshold $\lambda^*$ of the final step")
+                title=r"top Hessian eigenvalue; dotted: stability threshold $\lambda^*$ of the last step")
     axes[1].set(ylabel="final Hessian trace (Hutchinson)", title="Hessian trace")
     for ax in axes:
         _batch_axis(ax, out["batches"])
     axes[0].legend(loc="best")
     sh = out["sharpness"]
     names = save_figure(fig, out_dir, "sharpness_vs_batch", svg)
-    caption = (f"Sharpness of the training loss at the final iterate of the first {sh['sharpness_seeds']} seed(s) "
+    which = "every seed" if sh["sharpness_seeds"] == out["seeds"] else f"the first {sh['sharpness_seeds']} seed(s)"
+    caption = (f"Sharpness of the training loss at the final iterate of {which} "
                f"of each cell (points; lines: their mean): λmax by Lanczos ({sh['lanczos']} iterations, a lower "
-               f"bound), trace by Hutchinson ({sh['probes']} probes). Dotted: the largest curvature the final step "
+               f"bound), trace by Hutchinson ({sh['probes']} probes). Dotted: the largest curvature the last step "
                "keeps stable (A2.NAG for SGD and the mean path of noise injection, the same line; A1 + A2.NAG for "
                "EXTRAP-SGD; none in the catalog for SAM).")
     return names, caption

@@ -3,10 +3,12 @@
 For each method of :data:`~.protocol.METHODS` and each batch size of the level, every seed is one
 :func:`xtrap.run` (the seed's own initialization as ``x0``, its own batch draws; the compiled program is shared by the
 seeds of a cell): the protocol of :mod:`.protocol` (linear scaling, warm-up, fixed epochs), the test and train
-accuracy and the training loss recorded every epoch. At the final iterate of the first seeds of each cell, the
-sharpness of the training loss (:func:`analysis.sharpness.top_eigenvalues`, :func:`analysis.sharpness.hessian_trace`),
-held against the stability threshold of the final step (:mod:`.theory`); :math:`B_{\\rm noise}` at the start and at
-the ends of SGD; the claims of :mod:`.claims`. Separate runs per batch size, not one masked sweep: with a fixed epoch
+accuracy and the training loss recorded every epoch. At the final iterate of every seed of each cell (or the first
+seeds, as the level says), the sharpness of the training loss (:func:`analysis.sharpness.top_eigenvalues`,
+:func:`analysis.sharpness.hessian_trace`), held against the stability threshold of the last step
+(:func:`.protocol.last_step`, :mod:`.theory`); each seed's own starting curvature :math:`\\lambda_{\\max}(x_0)`
+against the same threshold; :math:`B_{\\rm noise}` at every epoch along SGD's runs at the smallest and the largest
+batch (seed 0); the claims of :mod:`.claims`. Separate runs per batch size, not one masked sweep: with a fixed epoch
 budget the horizons differ, and a masked sweep draws the largest batch at every step of every run.
 """
 
@@ -29,8 +31,8 @@ from ..output import progress as progress_items
 from ..output import write_json
 from ..sharpness import hessian_trace, top_eigenvalues
 from .claims import claims
-from .protocol import METHODS, MOMENTUM, NO_SCALING, PROBLEM, level_config, lr_rule, protocol_rows, schedule
-from .protocol import steps_per_epoch
+from .protocol import METHODS, MOMENTUM, NO_SCALING, PROBLEM, last_step, level_config, lr_rule, protocol_rows
+from .protocol import schedule, steps_per_epoch
 from .report import summary_lines
 from .stats import mean_ci
 from .theory import nag_constant, noise_scale, threshold
@@ -59,8 +61,9 @@ def _run_cell(p: problems.Problem, starts: list[np.ndarray], label: str, batch: 
     method = spec.make(schedule(np.asarray(peaks) if len(peaks) > 1 else peaks[0], batch, p.n), batch)
     labels = [label] + ([NO_SCALING] if label == "SGD" else [])
     cells = [{"label": lab, "method": label, "kind": spec.kind, "batch": batch, "lr": lr, "steps": steps,
-              "steps_per_epoch": spe, "grads_per_step": spec.grads, "epochs": list(range(cfg["epochs"] + 1)),
-              "diverged": [], "diverged_step": [], "curves": {k: [] for k in RECORDED}, "final_iterates": []}
+              "lr_last": last_step(lr, batch, p.n, cfg["epochs"]), "steps_per_epoch": spe,
+              "grads_per_step": spec.grads, "epochs": list(range(cfg["epochs"] + 1)), "diverged": [],
+              "diverged_step": [], "curves": {k: [] for k in RECORDED}, "final_iterates": []}
              for lab, lr in zip(labels, peaks)]
     for s, x0 in enumerate(starts):
         r = xtrap.run(p, method, steps=steps, seeds=1, seed=s, x0=x0, record_every=spe, averages=False,
@@ -73,20 +76,30 @@ def _run_cell(p: problems.Problem, starts: list[np.ndarray], label: str, batch: 
             for k in RECORDED:
                 c["curves"][k].append(sel(r[k]).tolist())
             c["final_iterates"].append(sel(r["iterates"])[-1])
+            if s == 0 and c["label"] == "SGD":
+                c["path"] = sel(r["iterates"])  # seed 0's iterate at every epoch: B_noise along the run
     for c in cells:
         for k in RECORDED:
             c[k] = [curve[-1] for curve in c["curves"][k]]  # NaN for a run that diverged
         loss = np.asarray(c["curves"]["loss"], float)
         bad = np.asarray(c["diverged"]) | ~(loss[:, -1] < loss[:, 0])  # diverged, or no lower than at the start
+        c["failed_run"] = bad.tolist()
         c["failed_runs"], c["failed"] = int(bad.sum()), bool(bad.sum() > bad.size / 2)
         c["curve_summary"] = {k: [mean_ci(col) for col in np.asarray(c["curves"][k], float).T] for k in RECORDED}
         c["summary"] = {k: mean_ci(c[k]) for k in RECORDED}
     return cells
 
 
-def _sharpness(p: problems.Problem, cell: dict[str, Any], cfg: dict[str, Any], lam0: float) -> None:
-    """lambda_max and the trace at the final iterates of the first seeds; the stability threshold of the final step
-    and the starting curvature ``lam0`` over it."""
+def _start_curvatures(p: problems.Problem, starts: list[np.ndarray], iterations: int) -> list[float]:
+    """:math:`\\lambda_{\\max}(x_0)` of every seed's own start (Lanczos, ``iterations`` steps, key = the seed; a lower
+    bound), on the training loss ``p.value`` (the same for every seed: only the initialization differs)."""
+    return [float(top_eigenvalues(p.value, x0, 1, key=jax.random.key(s), iterations=iterations)[0])
+            for s, x0 in enumerate(starts)]
+
+
+def _sharpness(p: problems.Problem, cell: dict[str, Any], cfg: dict[str, Any], lam0: list[float]) -> None:
+    """lambda_max and the trace at the final iterates of the measured seeds; the stability threshold of the last step
+    (the largest the run takes) and each run's own starting curvature ``lam0[seed]`` over it."""
     cell["lambda_max"], cell["trace"], cell["trace_se"], cell["trace_ci"] = [], [], [], []
     for s in range(cfg["sharpness_seeds"]):
         x = cell["final_iterates"][s]
@@ -103,11 +116,11 @@ def _sharpness(p: problems.Problem, cell: dict[str, Any], cfg: dict[str, Any], l
         cell["trace_se"].append(tr.stderr)
         cell["trace_ci"].append([tr.ci_low, tr.ci_high])
     kind = METHODS[cell["method"]].kind
-    th = threshold(kind, lr=cell["lr"], momentum=MOMENTUM, extrap_lr=cell["lr"])
+    th = threshold(kind, lr=cell["lr_last"], momentum=MOMENTUM, extrap_lr=cell["lr_last"])  # gamma_t = eta_t
+    ratio = None if th["status"] == "reference" else [lam / th["threshold"] for lam in lam0[:len(cell["diverged"])]]
     cell.update(threshold=th["threshold"], threshold_rule=th["rule"], threshold_theorem=th["theorem"],
-                status=th["status"], start_ratio=None if th["status"] == "reference" else lam0 / th["threshold"],
-                sharpness_summary={"lambda_max": mean_ci(cell["lambda_max"]),
-                                                        "trace": mean_ci(cell["trace"])})
+                status=th["status"], start_ratio=ratio,
+                sharpness_summary={"lambda_max": mean_ci(cell["lambda_max"]), "trace": mean_ci(cell["trace"])})
 
 
 def _lanczos_check(p: problems.Problem, cells: list[dict[str, Any]], cfg: dict[str, Any]) -> dict[str, Any] | None:
@@ -122,9 +135,25 @@ def _lanczos_check(p: problems.Problem, cells: list[dict[str, Any]], cfg: dict[s
             "relative_difference": abs(more - c["lambda_max"][0]) / abs(more)}
 
 
+def _noise_path(p: problems.Problem, cells: list[dict[str, Any]], batches: list[int]) -> dict[str, Any]:
+    """:math:`B_{\\rm noise}` at every epoch of SGD's seed-0 runs at the smallest and the largest batch (NaN past a
+    divergence), and its range over all of them."""
+    path: dict[str, Any] = {}
+    for b in dict.fromkeys((batches[0], batches[-1])):
+        c = next(c for c in cells if c["label"] == "SGD" and c["batch"] == b)
+        path[f"SGD B={b}"] = [_b_noise(p, x)["b_noise"] if np.all(np.isfinite(x)) else float("nan")
+                              for x in c["path"]]
+    values = np.asarray([v for vs in path.values() for v in vs], float)
+    values = values[~np.isnan(values)]
+    return {"where": "every epoch of SGD's runs of seed 0 at the smallest and the largest batch, x0 included",
+            "source": "estimated", "values": path,
+            "low": float(values.min()) if values.size else float("nan"),
+            "high": float(values.max()) if values.size else float("nan")}
+
+
 def _view(cell: dict[str, Any]) -> dict[str, Any]:
-    """A cell for the JSON: everything but the final iterates."""
-    return {k: v for k, v in cell.items() if k != "final_iterates"}
+    """A cell for the JSON: everything but the iterates."""
+    return {k: v for k, v in cell.items() if k not in ("final_iterates", "path")}
 
 
 def large_batch(level: str = "quick", out_dir: str | Path | None = None, *, progress: Any = False,
@@ -138,17 +167,19 @@ def large_batch(level: str = "quick", out_dir: str | Path | None = None, *, prog
     over the :math:`R` runs of a cell that did not diverge (:mod:`.protocol`, :mod:`.stats`).
 
     Args:
-        level: ``"quick"`` (4 batch sizes, 30 epochs, 5 seeds; under 5 minutes on 2 CPU cores), ``"full"`` (8 batch
-            sizes, 100 epochs, 10 seeds; sized for a GPU) or ``"tiny"`` (the tests').
+        level: ``"quick"`` (4 batch sizes, 30 epochs, 5 seeds, sharpness at every seed; under 5 minutes on 2 CPU
+            cores), ``"full"`` (8 batch sizes, 100 epochs, 10 seeds; sized for a GPU) or ``"tiny"`` (the tests').
         out_dir: the report folder (created if needed).
         progress: ``True`` a bar, a callable ``progress(line)`` one line per item, ``False`` nothing.
         svg: also write the figures as SVG.
         seeds: runs per cell (>= 2), overriding the level's.
 
     Returns:
-        ``{"level", "protocol", "batches", "methods", "seeds", "cells", "noise_scale", "start", "lanczos_check",
-        "claims", "summary", "seconds", "timing", "report"}``; a cell holds per-run ``test_accuracy``,
-        ``train_accuracy``, ``loss``, ``test_loss``, ``diverged``, ``lambda_max``, ``trace`` and their summaries.
+        ``{"level", "protocol", "batches", "methods", "seeds", "cells", "noise_scale", "noise_path", "start",
+        "lanczos_check", "claims", "summary", "seconds", "timing", "report"}`` (``start["lambda_max_x0"]``: one value
+        per seed); a cell holds per-run ``test_accuracy``, ``train_accuracy``, ``loss``, ``test_loss``, ``diverged``,
+        ``failed_run``, ``start_ratio``, ``lambda_max``, ``trace`` and their summaries, ``lr`` (peak) and
+        ``lr_last`` (the last step, whose ``threshold`` it holds).
 
     Raises:
         ParameterError: an unknown level, or seeds < 2.
@@ -166,7 +197,7 @@ def large_batch(level: str = "quick", out_dir: str | Path | None = None, *, prog
     out: dict[str, Any] = {
         "level": level, "complete": False, "batches": batches, "methods": list(cfg["methods"]) + [NO_SCALING],
         "seeds": cfg["seeds"], "epochs": cfg["epochs"], "n_train": p.n, "n_test": int(p.test_labels.shape[0]),
-        "dim": p.dim, "protocol": [list(r) for r in protocol_rows(cfg, p.n)], "sharpness": {
+        "dim": p.dim, "protocol": [list(r) for r in protocol_rows(cfg, p)], "sharpness": {
             k: cfg[k] for k in ("sharpness_seeds", "lanczos", "probes")},
         "start": {"L": float(p.L), "L_source": p.sources.get("L", "exact"), "sigma2": float(p.sigma2),
                   "nag_constant": kappa, "lr_cap": kappa / float(p.L),
@@ -184,8 +215,9 @@ def large_batch(level: str = "quick", out_dir: str | Path | None = None, *, prog
         if out_dir is not None:
             write_json(Path(out_dir, "large_batch.json"), out)
     t_sharp = time.perf_counter()
-    lam0 = float(top_eigenvalues(p.value, p.x0, 1, key=jax.random.key(0), iterations=cfg["lanczos"])[0])
-    out["start"].update(lambda_max_x0=lam0, lambda_max_x0_source="Lanczos at x0 of seed 0 (a lower bound)")
+    lam0 = _start_curvatures(p, starts, cfg["lanczos"])
+    out["start"].update(lambda_max_x0=lam0, lambda_max_x0_source=f"Lanczos ({cfg['lanczos']} iterations) at x0 of "
+                                                                  "each seed, in seed order (lower bounds)")
     for c in progress_items(cells, progress, "sharpness at the end points"):
         _sharpness(p, c, cfg, lam0)
     out["lanczos_check"] = _lanczos_check(p, cells, cfg)
@@ -195,8 +227,10 @@ def large_batch(level: str = "quick", out_dir: str | Path | None = None, *, prog
         if not c["diverged"][0]:
             out["noise_scale"][f"SGD B={b}"] = {**_b_noise(p, c["final_iterates"][0]), "where": where,
                                                 "source": "estimated"}
+    out["noise_path"] = _noise_path(p, cells, batches)
     out["cells"] = [_view(c) for c in cells]
-    out["claims"] = claims(out["cells"], batches, out["noise_scale"]["start"]["b_noise"], list(cfg["methods"]))
+    b_noise = [v for vs in out["noise_path"]["values"].values() for v in vs]
+    out["claims"] = claims(out["cells"], batches, b_noise, list(cfg["methods"]))
     out["summary"] = summary_lines(out)
     out["timing"] = {"setup": t_runs - t0, "runs": t_sharp - t_runs, "sharpness": time.perf_counter() - t_sharp}
     out["ran_on"] = f"{cells[0]['ran_on']}, {os.cpu_count()} CPU cores"

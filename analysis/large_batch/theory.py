@@ -54,7 +54,7 @@ def nag_constant(momentum: float) -> float:
 
 
 def threshold(kind: str, *, lr: float, momentum: float, extrap_lr: float = 0.0) -> dict[str, Any]:
-    """The largest curvature the method's final step keeps stable (module docstring).
+    """The largest curvature the step keeps stable (module docstring); the study passes the last step of a run.
 
     Args:
         kind: ``"nag"``, ``"extrap"``, ``"noise"`` or ``"sam"``.

@@ -32,8 +32,8 @@ def add_parser(sub: Any) -> None:
     level.add_argument("--quick", dest="level", action="store_const", const="quick",
                        help="4 batch sizes, 30 epochs, 5 seeds: under 5 minutes on 2 CPU cores")
     level.add_argument("--full", dest="level", action="store_const", const="full",
-                       help="8 batch sizes, 100 epochs, 10 seeds, sharpness at 4 seeds per cell: sized for a GPU (used "
-                            "when JAX has one)")
+                       help="8 batch sizes, 100 epochs, 10 seeds, sharpness at every seed: sized for a GPU (used when "
+                            "JAX has one)")
     level.add_argument("--tiny", dest="level", action="store_const", const="tiny", help=argparse.SUPPRESS)
     c.set_defaults(level="quick")
     c.add_argument("--seeds", type=integer("--seeds", lo=2), action=Once, metavar="N",
