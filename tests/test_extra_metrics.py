@@ -66,3 +66,30 @@ def test_bad_extra_metrics_are_refused(metrics, message):
 
     with pytest.raises(problems.ParameterError, match=message):
         xtrap.run(Bad(**FIELDS), xtrap.sgd(lr=0.1), steps=5)
+
+
+def test_summaries_carry_the_extra_metrics_and_say_why_dist_is_null():
+    from analysis import summarize
+
+    p = Probed(**FIELDS)
+    r = xtrap.run(p, xtrap.sgd(lr=[0.3, 2.5], batch=2), steps=40, seeds=3, record_every=5, diverge_radius=1e3)
+    rows = summarize(r)
+    live = ~r["diverged"][0]
+    assert rows[0]["first_mean"] == pytest.approx(np.mean(r["first"][0, live, -1]), rel=1e-14)
+    assert rows[0]["first_se"] == pytest.approx(np.std(r["first"][0, live, -1], ddof=1) / np.sqrt(live.sum()),
+                                                rel=1e-12)
+    assert rows[1]["first_mean"] is None and "first_mean is null: every run diverged" in rows[1]["notes"]
+    none_known = problems.from_function(lambda x: 0.5 * jnp.sum(x ** 2), jnp.ones(2), noise=0.1, L=1.0, minima=())
+    row = summarize(xtrap.run(none_known, xtrap.sgd(lr=0.1), steps=5, seeds=2))[0]
+    assert row["dist_mean"] is None and "dist_mean is null: no minimum of this problem is known" in row["notes"]
+
+
+@pytest.mark.slow
+def test_the_run_command_shows_the_extra_metrics_and_labels_estimated_constants(capsys):
+    from xtrap.cli import main
+
+    assert main(["run", "--problem", "digits", "--param", "hidden=2", "--param", "estimate_points=1", "--method",
+                 "sgd", "--lr", "0.3", "--batch", "8", "--steps", "20", "--seeds", "2", "--no-cache"]) == 0
+    out = capsys.readouterr().out
+    assert "L=" in out and "(estimated)" in out.splitlines()[0] and "mu=nan (unknown)" in out
+    assert "test_accuracy (x_T)" in out and "no minimum of this problem is known" in out

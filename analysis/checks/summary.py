@@ -44,7 +44,8 @@ def _basin_fractions(basin: np.ndarray, labels: list[str]) -> dict[str, float | 
 def summarize(result: Any) -> list[dict[str, Any]]:
     """Per grid point of ``result`` (an :class:`xtrap.Result`): final-record statistics.
 
-    For each of ``loss``, ``grad_norm2``, ``dist`` (at the last record) and ``avg_grad_norm2``: the mean
+    For each of ``loss``, ``grad_norm2``, ``dist`` (at the last record; ``None`` when the problem knows no minimum),
+    ``avg_grad_norm2`` and the problem's extra metrics (:meth:`problems.Problem.extra_metrics`, at the last record): the mean
     :math:`\\bar m` and standard error :math:`s/\\sqrt R` over the :math:`R` seeds that did not diverge
     (``None`` when every seed diverged), plus ``diverged`` (count), ``runs`` and ``first_diverged_step``, and
     for a problem with known minima ``basins``: the fraction of non-diverged runs ending in each minimum's
@@ -62,6 +63,9 @@ def summarize(result: Any) -> list[dict[str, Any]]:
             entry[f"{name}_mean"], entry[f"{name}_se"] = m, se
         m, se = _stats(sub["avg_grad_norm2"], div) if "avg_grad_norm2" in sub.data else (None, None)  # averages=False
         entry["avg_grad_norm2_mean"], entry["avg_grad_norm2_se"] = m, se
+        extra = [k for k in result.attrs.get("extra_metrics", []) if k in sub.data]  # the problem's own measures
+        for name in extra:  # (problems.Problem.extra_metrics, e.g. test accuracy), at the last record
+            entry[f"{name}_mean"], entry[f"{name}_se"] = _stats(sub[name][..., -1], div)
         entry["diverged"] = int(div.sum())
         entry["runs"] = int(div.size)
         steps = sub["diverged_step"][div]
@@ -70,8 +74,12 @@ def summarize(result: Any) -> list[dict[str, Any]]:
         labels = result.attrs.get("minima") or []
         if labels and "basin" in sub.data:
             entry["basins"] = _basin_fractions(np.asarray(sub["basin"]).reshape(-1)[~div.reshape(-1)], labels)
-        for name in ("loss", "grad_norm2", "dist", "avg_grad_norm2"):
-            if entry[f"{name}_mean"] is None:
+        for name in ("loss", "grad_norm2", "dist", "avg_grad_norm2", *extra):
+            if name == "dist" and not labels:
+                if entry["dist_mean"] is not None:
+                    notes.append("dist_mean is null: no minimum of this problem is known")
+                    entry["dist_mean"] = entry["dist_se"] = None
+            elif entry[f"{name}_mean"] is None:
                 notes.append(f"{name}_mean is null: every run diverged")
             elif not math.isfinite(entry[f"{name}_mean"]):
                 notes.append(f"{name}_mean is null: the non-diverged runs overflowed float range")

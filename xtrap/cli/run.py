@@ -137,14 +137,20 @@ def _print_table(problem: Any, result: Any, points: list[dict[str, Any]], args: 
 
     def num(v: Any) -> str:
         return "nan" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.6g}"
-    print(f"{problem.name}: L={num(c['L'])} mu={num(c['mu'])} f*={num(c['f_star'])} sigma2={num(c['sigma2'])} "
+
+    def const(name: str, key: str) -> str:  # every constant says where it comes from unless it is exact
+        source = problem.sources.get(key, "exact")
+        return f"{name}={num(c[key])}" + ("" if source == "exact" else f" ({source})")
+    print(f"{problem.name}: {const('L', 'L')} {const('mu', 'mu')} {const('f*', 'f_star')} {const('sigma2', 'sigma2')} "
           f"dim={c['dim']} n={c['n']}")
     print(f"{result.attrs['method']}: {result.attrs['config']}  steps={args.steps} seeds={args.seeds}")
-    header = list(result.sweep_dims) + ["loss f(x_T)", "||grad f(x_T)||^2", "avg ||grad||^2", "diverged"]
+    extra = list(result.attrs.get("extra_metrics", []))  # the problem's own measures (e.g. test accuracy)
+    header = (list(result.sweep_dims) + ["loss f(x_T)", "||grad f(x_T)||^2", "avg ||grad||^2"]
+              + [f"{k} (x_T)" for k in extra] + ["diverged"])
     print("  ".join(f"{h:>18}" for h in header))
     for pt in points:
         cells = [f"{pt[d]:>18g}" for d in result.sweep_dims]
-        for key in ("loss", "grad_norm2", "avg_grad_norm2"):
+        for key in ("loss", "grad_norm2", "avg_grad_norm2", *extra):
             m, se = pt[f"{key}_mean"], pt[f"{key}_se"]
             cells.append(f"{'-':>18}" if m is None else f"{m:>9.4g} ± {se:<6.2g}")
         first = f" (from step {pt['first_diverged_step']})" if pt["diverged"] else ""
