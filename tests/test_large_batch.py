@@ -2,9 +2,8 @@
 
 The pieces are held against independent references: the learning-rate rule and schedule against the formulas written
 out here, the intervals against SciPy's own (``scipy.stats.t.interval``, ``ttest_ind(...).confidence_interval``) and a
-tabulated quantile, the stability thresholds against the spectral radius of the linear recursion built in NumPy and
-against ``xtrap.run`` itself, the noise scale against per-sample gradients, the claims against cells whose answer is
-known by construction. The end-to-end test runs the command at its tiny level and recomputes every number of the
+tabulated quantile, the claims against cells whose answer is known by construction (the theory's pieces are in
+tests/test_large_batch_theory.py). The end-to-end test runs the command at its tiny level and recomputes every number of the
 accuracy table from the saved JSON.
 """
 
@@ -22,8 +21,9 @@ from scipy import stats
 
 import problems
 import xtrap
-from analysis.large_batch import (NO_SCALING, claims, last_step, level_config, lr_rule, mean_ci, nag_constant,
-                                  noise_scale, schedule, stable, start_claim, steps_per_epoch, threshold, welch)
+from analysis.large_batch import (NO_SCALING, claims, critical_batch, critical_batch_claim, curvature_spread, last_step,
+                                  level_config, lr_rule, mean_ci, nag_constant, noise_scale, schedule, stable,
+                                  start_claim, steps_per_epoch, threshold, top_direction, welch)
 from analysis.large_batch.claims import multiplicity, noise_claim
 from analysis.large_batch.protocol import protocol_rows
 from analysis.large_batch.report import accuracy_cell, excluded, multiplicity_text, pilot_text
@@ -113,92 +113,6 @@ def test_welch_is_scipys_interval_and_its_verdicts_follow_the_interval() -> None
     assert welch([0.9], [0.8, 0.7])["verdict"] == "undecided"
 
 
-# ---- theory -----------------------------------------------------------------------------------------------------
-def _radius(lam: float, lr: float, beta: float, gamma: float = 0.0) -> float:
-    """Spectral radius of Nesterov (PyTorch form) fed the extrapolated gradient lam (1 - gamma lam) c, state (c, m)."""
-    h = lam * (1 - gamma * lam)  # d h / d c
-    # m' = beta m + h c;  c' = c - lr (h c + beta m') = (1 - lr h (1 + beta)) c - lr beta^2 m
-    a = np.array([[1 - lr * h * (1 + beta), -lr * beta * beta], [h, beta]])
-    return float(np.max(np.abs(np.linalg.eigvals(a))))
-
-
-@pytest.mark.parametrize("lr, beta", [(0.5, 0.9), (0.00625, 0.9), (1.0, 0.0), (0.2, 0.5)])
-def test_nag_threshold_is_where_the_spectral_radius_crosses_one(lr, beta) -> None:
-    t = threshold("nag", lr=lr, momentum=beta)
-    assert t["theorem"] == "A2.NAG" and t["status"] == "exact"
-    assert t["threshold"] == pytest.approx(2 * (1 + beta) / ((1 + 2 * beta) * lr), rel=1e-14)
-    assert _radius(t["threshold"] * (1 - 1e-6), lr, beta) < 1 < _radius(t["threshold"] * (1 + 1e-6), lr, beta)
-    assert nag_constant(beta) == pytest.approx(2 * (1 + beta) / (1 + 2 * beta), rel=1e-15)
-    assert threshold("noise", lr=lr, momentum=beta)["threshold"] == t["threshold"]
-
-
-@pytest.mark.parametrize("lr, gamma, beta", [(0.5, 0.5, 0.9), (2.0, 0.05, 0.9), (3.0, 0.1, 0.0), (0.1, 0.4, 0.5)])
-def test_extrap_stability_is_the_spectral_radius_of_the_recursion(lr, gamma, beta) -> None:
-    lams = np.linspace(0.01, 1.5 / gamma, 997)
-    pred = np.array([stable("extrap", lam, lr=lr, extrap_lr=gamma, momentum=beta) for lam in lams])
-    rad = np.array([_radius(lam, lr, beta, gamma) for lam in lams])
-    near = np.abs(rad - 1) < 1e-9  # marginal points are neither
-    np.testing.assert_array_equal(pred[~near], (rad < 1)[~near])
-    t = threshold("extrap", lr=lr, extrap_lr=gamma, momentum=beta)["threshold"]
-    assert _radius(t * (1 - 1e-7), lr, beta, gamma) < 1 <= _radius(t * (1 + 1e-7), lr, beta, gamma) + 1e-12
-    assert all(stable("extrap", lam, lr=lr, extrap_lr=gamma, momentum=beta) for lam in lams[lams < t * (1 - 1e-9)])
-    if lr > 4 * gamma * nag_constant(beta):  # the band: stable again between lambda_+ and 1/gamma
-        assert t < 1 / gamma and stable("extrap", 0.999 / gamma, lr=lr, extrap_lr=gamma, momentum=beta)
-
-
-@pytest.mark.parametrize("lam, diverges", [(1.9, False), (2.1, True)])
-def test_the_extrap_threshold_is_xtraps_own_deterministic_extragradient_with_nesterov(lam, diverges) -> None:
-    """gamma = eta = 0.5: the threshold is 1/gamma = 2; xtrap's exact-gradient EG with Nesterov agrees."""
-    lr = gamma = 0.5
-    assert threshold("extrap", lr=lr, extrap_lr=gamma, momentum=0.9)["threshold"] == pytest.approx(2.0)
-    assert stable("extrap", lam, lr=lr, extrap_lr=gamma, momentum=0.9) is (not diverges)
-    p = problems.make("quadratic", dim=1, L=lam, mu=lam, sigma2=0.0)
-    r = xtrap.run(p, xtrap.extragradient(lr=lr, extrap_lr=gamma, momentum=0.9, nesterov=True), steps=3000,
-                  diverge_radius=1e6)
-    assert bool(np.asarray(r["diverged"]).item()) is diverges
-    if not diverges:
-        assert float(np.asarray(r["loss"])[..., -1].item()) < 1e-20
-
-
-def test_sam_has_no_threshold_and_bad_kinds_are_refused() -> None:
-    t = threshold("sam", lr=0.5, momentum=0.9)
-    assert t["status"] == "reference" and stable("sam", 1.0, lr=0.5, momentum=0.9) is None
-    with pytest.raises(problems.ParameterError, match="kind"):
-        threshold("usam", lr=0.5, momentum=0.9)
-    with pytest.raises(problems.ParameterError, match="lr"):
-        threshold("nag", lr=0.0, momentum=0.9)
-
-
-@pytest.mark.slow  # ~3 s: two compilations (the batched HVP, the dense Hessian)
-def test_each_seed_gets_its_own_starting_curvature_equal_to_the_dense_hessians() -> None:
-    """Review, item 1: lambda_max(x0) of every seed, not seed 0's for all; against NumPy's eigvalsh of the dense
-    Hessian (forward-mode Jacobian of the gradient) at each of three starts, on a small network (d = 235; 60 Lanczos
-    iterations converge there to about 1e-15)."""
-    from analysis.large_batch.study import _start_curvatures
-
-    p = problems.make("digits", hidden=3, estimate_points=1)
-    starts = [np.asarray(p.x0) * a for a in (1.0, 1.3, 0.7)]  # three starts (the study passes each seed's x0)
-    got = _start_curvatures(p, starts, iterations=60)
-    dense = jax.jit(jax.jacfwd(p.grad))
-    want = [float(np.linalg.eigvalsh(np.asarray(dense(jnp.asarray(x))))[-1]) for x in starts]
-    np.testing.assert_allclose(got, want, rtol=1e-9)
-    assert len(set(np.round(want, 6))) == 3  # the seeds' curvatures differ: one value for all would fail
-
-
-def test_noise_scale_is_the_per_sample_variance_over_the_squared_gradient() -> None:
-    from analysis.large_batch.study import _b_noise
-
-    p = problems.make("digits", hidden=3, estimate_points=1)
-    x = np.asarray(p.x0) + 0.1
-    g = np.asarray(jax.vmap(lambda i: p.sample_grad(jnp.asarray(x), i))(jnp.arange(p.n)))  # each sample's own
-    mean = g.mean(axis=0)
-    want_s2, want_g2 = float(((g - mean) ** 2).sum(axis=1).mean()), float(mean @ mean)
-    got = _b_noise(p, x)
-    assert got["sigma2"] == pytest.approx(want_s2, rel=1e-10) and got["grad_norm2"] == pytest.approx(want_g2, rel=1e-10)
-    assert got["b_noise"] == pytest.approx(want_s2 / want_g2, rel=1e-10)
-    assert noise_scale(1.0, 0.0) == math.inf
-
-
 # ---- claims --------------------------------------------------------------------------------------------------------
 def _cell(label, batch, acc, train=None, loss=None, lam=(), th=10.0, status="exact", start=0.5, failed=False):
     """A cell of ``len(acc)`` runs; ``start`` and ``failed``: one value for every run or a list, one per run."""
@@ -282,6 +196,38 @@ def test_the_noise_scale_claim_uses_the_range_along_the_runs_and_the_half_open_i
     assert noise_claim(cells, [16, 1437], [100.0, 1437.0])["holds"] is None  # B_max itself is not beyond it
     assert "beyond B = 1437" in noise_claim(cells, [16, 1437], [2000.0, 5000.0])["detail"]
     assert "below B = 16" in noise_claim(cells, [16, 1437], [3.0, 9.0])["detail"]
+
+
+def _crit(batch, b_crit, x0=0.01):
+    return {"label": "SGD", "batch": batch, "critical": {"b_crit": list(b_crit), "b_crit_x0": [x0] * len(b_crit)}}
+
+
+def test_the_critical_batch_claim_holds_iff_every_end_point_is_at_or_above_its_b_crit() -> None:
+    """Synthetic end points whose answer is known: all B_crit below their batch (and below 1: A4 filters nothing);
+    one above its batch (the inequality reversed) fails and is named; B = B_crit counts as stable; diverged end
+    points (NaN) are left out; an infinite B_crit (eta a >= 2) fails; nothing measured: no verdict."""
+    ok = critical_batch_claim([_crit(16, [0.05, 0.2]), _crit(1437, [0.9, math.nan])])
+    assert ok["holds"] is True and ok["points"] == 3 and ok["b_crit_max"] == 0.9 and ok["filters_batches"] == []
+    assert "even B = 1" in ok["detail"] and ok["label"] == "derived" and "Nesterov momentum" in ok["detail"]
+    mid = critical_batch_claim([_crit(16, [3.0]), _crit(1437, [12.0])])  # B_crit >= 1 but below every batch
+    assert mid["holds"] is True and "below the smallest batch B = 16" in mid["detail"]
+    other = critical_batch_claim([_crit(16, [3.0]), _crit(1437, [40.0])])  # each run stable; B = 16 would not be at
+    assert other["holds"] is True and other["filters_batches"] == [16]  # the large batch's end point
+    assert "A4 calls B = 16 unstable at some end point" in other["detail"]
+    bad = critical_batch_claim([_crit(16, [20.0, 3.0]), _crit(1437, [40.0])])  # 16 < 20: reversed at one point
+    assert bad["holds"] is False and bad["below"] == ["B=16 seed 0 (B_crit 20)"] and bad["filters_batches"] == [16]
+    assert "B = 16 unstable" in bad["detail"] and "2 of 3 end points" in bad["detail"]
+    assert "smallest margin B / B_crit 0.8" in bad["detail"] and "margin B / B_crit 5.33" in mid["detail"]
+    assert critical_batch_claim([_crit(16, [16.0])])["holds"] is True  # B >= B_crit, not >
+    assert critical_batch_claim([_crit(16, [0.0, 2.0])])["holds"] is True  # s = 0 at one point: B_crit = 0
+    edge = critical_batch_claim([_crit(16, [0.1]), _crit(1437, [math.inf])])
+    assert edge["holds"] is False and edge["filters_batches"] == [16, 1437]
+    assert critical_batch_claim([_crit(16, [math.nan])])["holds"] is None
+    assert critical_batch_claim([_cell("SGD", 16, [0.9, 0.9])])["holds"] is None  # no critical batch measured
+    listed = claims([_crit(16, [0.1]) | _cell("SGD", 16, [0.9] * 3), _cell("SGD", 1437, [0.9] * 3)], [16, 1437], 5000.0,
+                    ["SGD"])
+    assert next(c for c in listed if c["claim"].startswith("critical batch"))["holds"] is True
+    assert next(c for c in listed if c["claim"].startswith("noise scale"))["label"] == "cited"
 
 
 def test_sharpness_with_fewer_than_three_end_points_a_cell_is_undecided() -> None:
@@ -397,6 +343,18 @@ def test_the_tiny_study_writes_every_file_and_its_table_is_the_json_recomputed(c
         assert np.isfinite(c["lambda_max"]).all() and len(c["lambda_max"]) == 1
     claim = {c["claim"].split(":")[0]: c for c in saved["claims"]}
     assert claim["sharper at large batch (SGD's final lambda_max)"]["holds"] is None  # 1 end point a cell
+    crit, stable_everywhere = saved["start"]["critical"], True
+    for c in (c for c in saved["cells"] if c["label"] == "SGD"):  # A4 at the end point and the starts, by hand
+        k, lr = c["critical"], c["lr_last"]
+        b_crit = lambda a, s: 1437 * lr * s**2 / (lr * s**2 + a * (2 - lr * a) * 1436)  # noqa: E731
+        assert k["ritz_value"][0] == pytest.approx(c["lambda_max"][0], rel=1e-10)  # Lanczos with lambda_max's key
+        assert k["a"][0] == pytest.approx(k["ritz_value"][0], rel=1e-10)  # mean of v^T H_i v = v^T H v = theta
+        assert 0 < k["ritz_residual"][0] < k["ritz_value"][0] and k["s"][0] > 0
+        assert k["b_crit"][0] == pytest.approx(b_crit(k["a"][0], k["s"][0]), rel=1e-12)
+        np.testing.assert_allclose(k["b_crit_x0"], [b_crit(a, s) for a, s in zip(crit["a"], crit["s"])], rtol=1e-12)
+        stable_everywhere &= c["batch"] >= k["b_crit"][0]
+    assert claim["critical batch (A4)"]["holds"] is stable_everywhere and claim["critical batch (A4)"]["points"] == 2
+    assert "| B | η of the last step | a (per seed) |" in report and "[cited]" in report and "[derived]" in report
     assert claim["start filter"]["flagged"] + claim["start filter"]["unflagged"] == 8  # 2 labels x 2 batches x 2 seeds
     path = saved["noise_path"]
     assert len(path["values"]["SGD B=64"]) == 4 and path["values"]["SGD B=64"][0] == pytest.approx(

@@ -5,7 +5,8 @@ A *cell* is one method at one batch size: a dict with ``label``, ``batch`` and p
 ``train_accuracy``, ``loss`` (final training loss), ``lambda_max`` (measured seeds; NaN for a diverged run),
 ``start_ratio`` (each run's :math:`\\lambda_{\\max}(x_0)/\\lambda^\\star`, its own seed's starting curvature) and
 ``failed_run`` (the run diverged or ended no lower than it started), and ``threshold`` (the stability threshold of
-the last step, :func:`.theory.threshold`, or ``None``), ``kind``, ``status``.
+the last step, :func:`.theory.threshold`, or ``None``), ``kind``, ``status``; an SGD cell also ``critical``
+(``b_crit`` and ``b_crit_x0`` per measured seed, :func:`critical_batch_claim`).
 
 * **gap** (the paper's premise): SGD's test accuracy at the largest batch is *lower* than at the smallest.
 * **train-test gap grows**: SGD's train − test accuracy is *higher* at the largest batch than at the smallest.
@@ -20,6 +21,9 @@ the last step, :func:`.theory.threshold`, or ``None``), ``kind``, ``status``.
 * **start filter**, per run: the runs that fail to train are exactly those whose own starting
   :math:`\\lambda_{\\max}(x_0)` is already above the threshold of their last step (:func:`start_claim`); the detail
   gives the fraction of flagged runs that failed and of unflagged runs that failed.
+* **critical batch** (THEORY.md §A4 ``A4.Bcrit`` [derived]): every measured end point of SGD satisfies
+  :math:`B\\ge B_{\\rm crit}` of that point at the last step (:func:`critical_batch_claim`): SGD linearised there
+  along the top Hessian direction is mean-square stable at the batch it ran with.
 * **stability filter**, per method with a threshold: every measured final :math:`\\lambda_{\\max}` lies below the
   threshold of its last step (Lanczos Ritz values never exceed :math:`\\lambda_{\\max}`, so a value above is certain).
 
@@ -124,6 +128,48 @@ def start_claim(cells: Sequence[dict[str, Any]], methods: Sequence[str]) -> dict
             "unflagged_failed": int(j), "above_trained": above_trained, "below_failed": below_failed}
 
 
+CRITICAL_CAVEATS = ("A4 is exact for plain SGD on a quadratic finite sum, linearised along one direction; here SGD has "
+                    "Nesterov momentum (deterministic edge 1.357/eta, below A4's 2/eta), the end point is not a "
+                    "minimum, and a, s are measured at the point along the top Ritz vector: estimated")
+
+
+def critical_batch_claim(cells: Sequence[dict[str, Any]], label: str = "SGD") -> dict[str, Any]:
+    """A4's critical batch at ``label``'s end points: does every measured end point satisfy
+    :math:`B\\ge B_{\\rm crit}(x_T)` (``cell["critical"]["b_crit"]``, at the cell's last step)?
+
+    Returns:
+        ``{"claim", "holds", "detail", "label", "points", "below", "b_crit_max", "b_crit_x0_max",
+        "filters_batches"}``:
+        ``holds`` ``True`` when every finite-curvature end point is at or above its :math:`B_{\\rm crit}`, ``False``
+        when one is below (listed in ``below``), ``None`` when none was measured; the largest end-point and start
+        values; ``filters_batches``, the study's batches below some end point's :math:`B_{\\rm crit}` (those A4 would
+        call mean-square unstable there).
+    """
+    claim = f"critical batch (A4): every {label} end point has B >= B_crit of that point"
+    mine = [c for c in cells if c["label"] == label and "critical" in c]
+    pts = [(c["batch"], s, float(b)) for c in mine for s, b in enumerate(c["critical"]["b_crit"]) if not math.isnan(b)]
+    if not pts:
+        return {"claim": claim, "holds": None, "detail": "not measured", "label": "derived"}
+    below = [f"B={b} seed {s} (B_crit {_num(v)})" for b, s, v in pts if b < v]
+    top = max(v for *_, v in pts)
+    starts = [float(v) for c in mine for v in c["critical"]["b_crit_x0"] if not math.isnan(v)]
+    batches = sorted({c["batch"] for c in cells if c["label"] == label})
+    filtered = [b for b in batches if b < top]
+    x0 = max(starts) if starts else math.nan
+    detail = (f"{len(pts) - len(below)} of {len(pts)} end points at or above their B_crit; largest B_crit "
+              f"{_num(top)}" + (": below 1, so in A4's model every batch size, even B = 1, is mean-square stable "
+                                "there, and A4 filters none of the study's batches" if top < 1 else
+                                f", below the smallest batch B = {batches[0]}: A4 filters none of the study's batches "
+                                "at these points" if not filtered else
+                                f": A4 calls B = {', '.join(map(str, filtered))} unstable at some end point")
+              + (f"; smallest margin B / B_crit {_num(min(b / v for b, _, v in pts if v > 0))}" if top > 0 else "")
+              + (f"; at the starts (same step) B_crit up to {_num(x0)}" if starts else ""))
+    if below:
+        detail += "; below: " + ", ".join(below)
+    return {"claim": claim, "holds": not below, "detail": detail + f" ({CRITICAL_CAVEATS})", "label": "derived",
+            "points": len(pts), "below": below, "b_crit_max": top, "b_crit_x0_max": x0, "filters_batches": filtered}
+
+
 def noise_claim(cells: Sequence[dict[str, Any]], batches: Sequence[int], b_noise: float | Sequence[float]
                 ) -> dict[str, Any]:
     """The noise-scale prediction, judged on the values of :math:`B_{\\rm noise}` measured along the runs (module
@@ -144,7 +190,7 @@ def noise_claim(cells: Sequence[dict[str, Any]], batches: Sequence[int], b_noise
                f"lies beyond B = {hi}" if r_lo >= hi else f"lies below B = {lo}")
         c = {"claim": claim, "holds": None,
              "detail": f"no prediction: {where} {why}, not inside [B = {lo}, B = {hi})"}
-    c.update(b_noise_low=r_lo, b_noise_high=r_hi)
+    c.update(b_noise_low=r_lo, b_noise_high=r_hi, label="cited")  # McCandlish et al. 2018, cited in THEORY.md §6
     return c
 
 
@@ -180,6 +226,7 @@ def claims(cells: Sequence[dict[str, Any]], batches: Sequence[int], b_noise: flo
     out.append(_compare("scaling matters: unscaled SGD is worse at the largest batch", _cell(cells, NO_SCALING, hi),
                         sgd_hi, "test_accuracy", "lower", "test accuracy"))
     out.append(noise_claim(cells, batches, b_noise))
+    out.append(critical_batch_claim(cells))
     out.append(_compare("sharper at large batch (SGD's final lambda_max)", sgd_hi, sgd_lo, "lambda_max", "higher",
                         "final lambda_max", min_runs=MIN_SHARPNESS_RUNS))
     out += [stability_claim(cells, m) for m in methods]
@@ -203,4 +250,5 @@ def multiplicity(claims: Sequence[dict[str, Any]], confidence: float = CONFIDENC
             "expected_false_all": round(alpha * len(claims), 12), "confidence": confidence}
 
 
-__all__ = ["claims", "multiplicity", "noise_claim", "stability_claim", "start_claim"]
+__all__ = ["CRITICAL_CAVEATS", "claims", "critical_batch_claim", "multiplicity", "noise_claim", "stability_claim",
+           "start_claim"]

@@ -115,6 +115,29 @@ def noise_table(out: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _b(v: float) -> str:
+    """A critical batch: ``∞`` (unstable at every batch), ``–`` (not measured), else 3 significant digits."""
+    return "–" if math.isnan(v) else "∞" if math.isinf(v) else _num(v)
+
+
+def critical_table(out: dict[str, Any]) -> list[str]:
+    """Per SGD cell: A4's inputs and critical batch at each measured end point (per seed), at each seed's start, at the
+    last step; whether the batch is at or above it; the largest Ritz residual :math:`\\|Hv-\\theta v\\|`."""
+    lines = ["| B | η of the last step | a (per seed) | s (per seed) | B_crit at the end point (per seed) | "
+             "B ≥ B_crit? | B_crit at x0 (per seed) | largest ‖Hv − θv‖ |", "|---|---|---|---|---|---|---|---|"]
+    for c in out["cells"]:
+        if "critical" not in c:
+            continue
+        k = c["critical"]
+        got = [v for v in k["b_crit"] if not math.isnan(v)]
+        ok = "–" if not got else "yes" if all(c["batch"] >= v for v in got) else "**no**"
+        res = [r for r in k["ritz_residual"] if math.isfinite(r)]
+        lines.append(f"| {c['batch']} | {c['lr_last']:.4g} | {', '.join(_g(v) for v in k['a'])} | "
+                     f"{', '.join(_g(v) for v in k['s'])} | {', '.join(_b(v) for v in k['b_crit'])} | {ok} | "
+                     f"{', '.join(_b(v) for v in k['b_crit_x0'])} | {_g(max(res), 2) if res else '–'} |")
+    return lines
+
+
 def summary_lines(out: dict[str, Any]) -> list[str]:
     """The plain-English summary: the generalization gap (or not), what does appear, the methods, the theory."""
     b_lo, b_hi = out["batches"][0], out["batches"][-1]
@@ -191,12 +214,18 @@ def summary_lines(out: dict[str, Any]) -> list[str]:
         lines.append(f"- Final sharpness of SGD against the batch: undecided ({sh['detail']}).")
     nz = _claim(out, "noise scale")
     start = out["noise_scale"]["start"]["b_noise"]
-    lines.append(f"- Critical batch size (estimated): B_noise = {_num(start)} at the start; "
+    lines.append(f"- Noise-scale critical batch size [cited; the values estimated]: B_noise = {_num(start)} at the "
+                 "start; "
                  + ("; ".join(f"{_num(v['b_noise'])} at the {v['where']}" for k, v in out["noise_scale"].items()
                               if k != "start")) + ". It changes along training, so the "
                  "prediction is judged on its values at every epoch of those runs. " + ("The noise-scale prediction " + (
                      "held" if nz["holds"] else "did not hold") + f" ({nz['detail']})." if nz["holds"] is not None
                      else nz["detail"][0].upper() + nz["detail"][1:] + "."))
+    bc = _claim(out, "critical batch")
+    if bc and bc["holds"] is not None:
+        lines.append(f"- Critical batch of the catalog (A4.Bcrit, derived; the mean-square filter of SGD linearised "
+                     "along the top Hessian direction, B ≥ B_crit = nηs²/(ηs² + a(2 − ηa)(n − 1))): "
+                     + ("held" if bc["holds"] else "**did not hold**") + f" at SGD's end points: {bc['detail']}.")
     div = sum(sum(c["diverged"]) for c in out["cells"])
     lines.append(f"- Diverged runs: {div} of {sum(len(c['diverged']) for c in out['cells'])} (counted, never averaged).")
     lines.append(f"- {multiplicity_text(out['claims'])}")
@@ -216,7 +245,8 @@ def claims_table(claims: Sequence[dict[str, Any]]) -> list[str]:
     lines = ["| claim | holds | detail |", "|---|---|---|"]
     for c in claims:
         h = {True: "yes", False: "**no**", None: "–"}[c["holds"]]
-        lines.append(f"| {md_cell(c['claim'])} | {h} | {md_cell(c['detail'])} |")
+        tag = f" [{c['label']}]" if c.get("label") else ""
+        lines.append(f"| {md_cell(c['claim'])}{tag} | {h} | {md_cell(c['detail'])} |")
     return lines
 
 
@@ -266,13 +296,25 @@ def report_lines(out: dict[str, Any], figures: Sequence[tuple[list[str], str]] =
               f"{st['nag_constant']:.4g} (A2.NAG). EXTRAP-SGD feeds the extrapolated gradient λ(1−γλ)c to the same "
               "rule (A1's effective curvature), so it needs γλ < 1 and ηλ(1−γλ) < 2(1+β)/(1+2β); with γ = η that is "
               "λ < 1/η. Noise injection's mean path is NAG's (A1.NI). Normalized SAM has no threshold in the catalog.",
-              "- **Critical batch size** [estimated; McCandlish et al. 2018]: B_noise = tr Σ/‖∇f‖², the per-sample "
-              "gradient variance (exact at the point) over the squared gradient norm. Below it, a larger batch with a "
-              "scaled step saves steps almost linearly; above it, hardly: at a fixed epoch budget, batches beyond "
-              "B_noise should end at a higher training loss.", ""] + noise_table(out)
+              "- **Noise scale** [cited: McCandlish et al. 2018; the values estimated]: B_noise = tr Σ/‖∇f‖², the "
+              "per-sample gradient variance (exact at the point) over the squared gradient norm. Below it, a larger "
+              "batch with a scaled step saves steps almost linearly; above it, hardly: at a fixed epoch budget, batches "
+              "beyond B_noise should end at a higher training loss.", ""] + noise_table(out)
     path = out.get("noise_path")
     if path:
         lines += ["", f"Along the runs ({path['where']}): B_noise from {_g(path['low'], 4)} to {_g(path['high'], 4)}."]
+    if any("critical" in c for c in out["cells"]):
+        k = out["start"]["critical"]
+        lines += ["", "- **Critical batch size of the catalog** [derived: THEORY.md §A4, A4.Bcrit, evaluated from the "
+                  "verified catalog; the inputs estimated]. Along the top Hessian eigenvector v (the Ritz vector of "
+                  "the top Ritz value θ, Lanczos with the iterations and key of λmax), the per-sample curvatures "
+                  "h_i = vᵀ∇²f_i(x)v (one JVP of the per-sample gradients), a = mean h, s² = var h: SGD at step η "
+                  "linearised there is mean-square stable iff ηa < 2 and B ≥ B_crit = nηs²/(ηs² + a(2 − ηa)(n − 1)) "
+                  "(∞ when ηa ≥ 2). Caveats: A4 is exact for plain SGD on a quadratic finite sum; the study's SGD "
+                  "has Nesterov momentum (its deterministic edge 1.357/η lies below A4's 2/η), the end points are "
+                  "not minima, and a, s are measured at the point. At each seed's start: a = "
+                  + ", ".join(_g(v) for v in k["a"]) + ", s = " + ", ".join(_g(v) for v in k["s"]) + ".", ""]
+        lines += critical_table(out)
     lines += ["", "## Claims", "", "Differences by Welch's 95% interval; `–`: no prediction or undecided. "
               + multiplicity_text(out["claims"]), ""]
     lines += claims_table(out["claims"])
@@ -281,7 +323,8 @@ def report_lines(out: dict[str, Any], figures: Sequence[tuple[list[str], str]] =
     t = out["timing"]
     lines += ["", "## Cost", "",
               f"Setup {t['setup']:.0f} s, runs {t['runs']:.0f} s (every program compiled once per method and batch "
-              f"size, shared by the seeds), sharpness {t['sharpness']:.0f} s. Separate runs per batch size, not one "
+              f"size, shared by the seeds), sharpness {t['sharpness']:.0f} s (of which the critical batch, A4, "
+              f"{t.get('critical_batch', math.nan):.0f} s). Separate runs per batch size, not one "
               "masked sweep: the horizons differ under a fixed epoch budget, and a masked sweep draws the largest "
               "batch at every step of every run.", ""]
     return lines
@@ -311,5 +354,5 @@ def write_large_batch_report(out: dict[str, Any], out_dir: Path, svg: bool = Fal
     return write_text(Path(out_dir) / "report.md", "\n".join(report_lines(out, figures)))
 
 
-__all__ = ["MARKER", "accuracy_cell", "accuracy_table", "excluded", "multiplicity_text", "pilot_text", "report_lines",
-           "summary_lines", "write_large_batch_report"]
+__all__ = ["MARKER", "accuracy_cell", "accuracy_table", "critical_table", "excluded", "multiplicity_text",
+           "pilot_text", "report_lines", "summary_lines", "write_large_batch_report"]

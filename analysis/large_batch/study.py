@@ -7,13 +7,16 @@ accuracy and the training loss recorded every epoch. At the final iterate of eve
 seeds, as the level says), the sharpness of the training loss (:func:`analysis.sharpness.top_eigenvalues`,
 :func:`analysis.sharpness.hessian_trace`), held against the stability threshold of the last step
 (:func:`.protocol.last_step`, :mod:`.theory`); each seed's own starting curvature :math:`\\lambda_{\\max}(x_0)`
-against the same threshold; :math:`B_{\\rm noise}` at every epoch along SGD's runs at the smallest and the largest
+against the same threshold; at every measured end point of SGD and at every seed's start, the catalog's critical batch
+:math:`B_{\\rm crit}` (A4, :func:`.theory.critical_batch`: the top Ritz vector, the per-sample curvatures along it,
+the last step); :math:`B_{\\rm noise}` at every epoch along SGD's runs at the smallest and the largest
 batch (seed 0); the claims of :mod:`.claims`. Separate runs per batch size, not one masked sweep: with a fixed epoch
 budget the horizons differ, and a masked sweep draws the largest batch at every step of every run.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from pathlib import Path
@@ -35,7 +38,7 @@ from .protocol import METHODS, MOMENTUM, NO_SCALING, PROBLEM, last_step, level_c
 from .protocol import schedule, steps_per_epoch
 from .report import summary_lines
 from .stats import mean_ci
-from .theory import nag_constant, noise_scale, threshold
+from .theory import critical_batch, curvature_spread, nag_constant, noise_scale, threshold, top_direction
 
 RECORDED = ("test_accuracy", "train_accuracy", "loss", "test_loss")
 
@@ -123,6 +126,37 @@ def _sharpness(p: problems.Problem, cell: dict[str, Any], cfg: dict[str, Any], l
                 sharpness_summary={"lambda_max": mean_ci(cell["lambda_max"]), "trace": mean_ci(cell["trace"])})
 
 
+_NO_SPREAD = {"a": math.nan, "s": math.nan, "ritz_value": math.nan, "ritz_residual": math.nan}
+
+
+def _spread(p: problems.Problem, x: Any, seed: int, iterations: int) -> dict[str, float]:
+    """A4's inputs at ``x``: the top Ritz pair (Lanczos, key = the seed, as for lambda_max) and the per-sample
+    curvatures along its vector, summarised by their mean ``a`` and standard deviation ``s``."""
+    t = top_direction(p, x, key=jax.random.key(seed), iterations=iterations)
+    c = curvature_spread(p, x, t["v"])
+    return {"a": c["a"], "s": c["s"], "ritz_value": t["ritz_value"], "ritz_residual": t["residual"]}
+
+
+def _critical_batches(p: problems.Problem, cells: list[dict[str, Any]], cfg: dict[str, Any],
+                      starts: list[np.ndarray]) -> dict[str, list[float]]:
+    """A4's critical batch (:func:`.theory.critical_batch`) at every measured end point of SGD (NaN for a diverged
+    run) and at every seed's start, both at the last step of the cell (``cell["critical"]``); returns the starts'
+    ``a``, ``s``, Ritz values and residuals, in seed order."""
+    start = [_spread(p, x0, s, cfg["lanczos"]) for s, x0 in enumerate(starts)]
+    for c in cells:
+        if c["label"] != "SGD":
+            continue
+        ends = [_spread(p, x, s, cfg["lanczos"]) if not c["diverged"][s] and np.all(np.isfinite(x)) else _NO_SPREAD
+                for s, x in enumerate(c["final_iterates"][:cfg["sharpness_seeds"]])]
+
+        def bc(v: dict[str, float], lr: float = c["lr_last"]) -> float:
+            return critical_batch(v["a"], v["s"], p.n, lr) if math.isfinite(v["a"]) else math.nan
+
+        c["critical"] = {**{k: [v[k] for v in ends] for k in _NO_SPREAD}, "b_crit": [bc(v) for v in ends],
+                         "b_crit_x0": [bc(v) for v in start[:len(c["diverged"])]]}
+    return {k: [v[k] for v in start] for k in _NO_SPREAD}
+
+
 def _lanczos_check(p: problems.Problem, cells: list[dict[str, Any]], cfg: dict[str, Any]) -> dict[str, Any] | None:
     """The Lanczos value of the largest-batch SGD end point again with 3x the iterations: the error of the level's."""
     c = next((c for c in cells if c["label"] == "SGD" and c["batch"] == cfg["batches"][-1]), None)
@@ -179,7 +213,9 @@ def large_batch(level: str = "quick", out_dir: str | Path | None = None, *, prog
         "lanczos_check", "claims", "summary", "seconds", "timing", "report"}`` (``start["lambda_max_x0"]``: one value
         per seed); a cell holds per-run ``test_accuracy``, ``train_accuracy``, ``loss``, ``test_loss``, ``diverged``,
         ``failed_run``, ``start_ratio``, ``lambda_max``, ``trace`` and their summaries, ``lr`` (peak) and
-        ``lr_last`` (the last step, whose ``threshold`` it holds).
+        ``lr_last`` (the last step, whose ``threshold`` it holds); an SGD cell also ``critical``: per measured seed
+        ``a``, ``s``, ``ritz_value``, ``ritz_residual``, ``b_crit`` (at the end point) and ``b_crit_x0`` (at the
+        seed's start), all at ``lr_last``; ``start["critical"]``: ``a``, ``s``, ... at each seed's start.
 
     Raises:
         ParameterError: an unknown level, or seeds < 2.
@@ -221,6 +257,11 @@ def large_batch(level: str = "quick", out_dir: str | Path | None = None, *, prog
     for c in progress_items(cells, progress, "sharpness at the end points"):
         _sharpness(p, c, cfg, lam0)
     out["lanczos_check"] = _lanczos_check(p, cells, cfg)
+    t_crit = time.perf_counter()
+    out["start"]["critical"] = {**_critical_batches(p, cells, cfg, starts), "note": (
+        "A4.Bcrit at each SGD cell's last step (cells' 'critical'); null in the JSON: NaN (a diverged run) or inf "
+        "(eta a >= 2 or a <= 0: unstable at every batch), which a and s tell apart")}
+    t_crit = time.perf_counter() - t_crit
     for where, b in (("end of SGD at the smallest batch (seed 0)", batches[0]),
                      ("end of SGD at the largest batch (seed 0)", batches[-1])):
         c = next(c for c in cells if c["label"] == "SGD" and c["batch"] == b)
@@ -232,7 +273,8 @@ def large_batch(level: str = "quick", out_dir: str | Path | None = None, *, prog
     b_noise = [v for vs in out["noise_path"]["values"].values() for v in vs]
     out["claims"] = claims(out["cells"], batches, b_noise, list(cfg["methods"]))
     out["summary"] = summary_lines(out)
-    out["timing"] = {"setup": t_runs - t0, "runs": t_sharp - t_runs, "sharpness": time.perf_counter() - t_sharp}
+    out["timing"] = {"setup": t_runs - t0, "runs": t_sharp - t_runs, "sharpness": time.perf_counter() - t_sharp,
+                     "critical_batch": t_crit}  # the sharpness time includes the critical batch's
     out["ran_on"] = f"{cells[0]['ran_on']}, {os.cpu_count()} CPU cores"
     if out_dir is not None:
         from .report import write_large_batch_report

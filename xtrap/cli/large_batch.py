@@ -27,7 +27,8 @@ def add_parser(sub: Any) -> None:
                                    "scaling (0.1 B/256) and 5 warm-up epochs at a fixed epoch budget, several seeds "
                                    "with 95% intervals; final sharpness (Lanczos lambda_max, Hutchinson trace) at the "
                                    "end points beside the stability threshold of the step used and the critical batch "
-                                   "size. Writes DIR/report.md, large_batch.json and three figures.")
+                                   "sizes (the noise scale B_noise [cited], the catalog's A4 B_crit [derived]). "
+                                   "Writes DIR/report.md, large_batch.json and three figures.")
     level = c.add_mutually_exclusive_group()
     level.add_argument("--quick", dest="level", action="store_const", const="quick",
                        help="4 batch sizes, 30 epochs, 5 seeds: under 5 minutes on 2 CPU cores")
