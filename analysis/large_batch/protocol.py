@@ -88,7 +88,7 @@ METHODS: dict[str, MethodSpec] = {m.label: m for m in (
     MethodSpec("SGD", "nag", lambda lr, b: xtrap.sgd(lr=lr, batch=b, **_nesterov()),
                "mini-batch SGD with Nesterov momentum beta = 0.9 (the paper's baseline)", 1),
     MethodSpec("EXTRAP-SGD", "extrap", lambda lr, b: xtrap.extrap_sgd(lr=lr, extrap_lr="lr", batch=b, **_nesterov()),
-               "gamma_t = eta_t (xtrap.extrap_sgd's default, THEORY.md 1.4), a fresh extrapolation batch of the same "
+               "gamma_t = eta_t (xtrap.extrap_sgd's default), a fresh extrapolation batch of the same "
                "size, one worker; Nesterov beta = 0.9", 2),
     MethodSpec("SAM", "sam", lambda lr, b: xtrap.sam(lr=lr, rho=SAM_RADIUS, batch=b, **_nesterov()),
                f"rho = {SAM_RADIUS} (Foret et al. 2021's default), ascent on the same batch; Nesterov beta = 0.9", 2),

@@ -305,7 +305,7 @@ def report_lines(out: dict[str, Any], figures: Sequence[tuple[list[str], str]] =
         lines += ["", f"Along the runs ({path['where']}): B_noise from {_g(path['low'], 4)} to {_g(path['high'], 4)}."]
     if any("critical" in c for c in out["cells"]):
         k = out["start"]["critical"]
-        lines += ["", "- **Critical batch size of the catalog** [derived: THEORY.md §A4, A4.Bcrit, evaluated from the "
+        lines += ["", "- **Critical batch size of the catalog** [derived: A4.Bcrit, docs/theory/A.md, evaluated from the "
                   "verified catalog; the inputs estimated]. Along the top Hessian eigenvector v (the Ritz vector of "
                   "the top Ritz value θ, Lanczos with the iterations and key of λmax), the per-sample curvatures "
                   "h_i = vᵀ∇²f_i(x)v (one JVP of the per-sample gradients), a = mean h, s² = var h: SGD at step η "
