@@ -59,6 +59,7 @@ from scipy import linalg
 from problems import ParameterError, Problem, check_choice, check_int, check_real
 from proofs.catalog import catalog
 
+from ..checks.critical_batch import critical_batch  # A4, shared with the sharp-flat study
 from ..sharpness import hvp, lanczos
 
 KINDS = ("nag", "extrap", "noise", "sam")
@@ -229,31 +230,6 @@ def curvature_spread(problem: Problem, x: Any, v: Any) -> dict[str, Any]:
     h = np.asarray(_curvatures(problem, xa, va))
     a = float(h.mean())
     return {"h": h, "a": a, "s": math.sqrt(max(float(np.mean(h * h)) - a * a, 0.0))}
-
-
-def critical_batch(a: float, s: float, n: int, lr: float) -> float:
-    """:math:`B_{\\rm crit}` of the catalog's ``A4.Bcrit`` (module docstring): SGD at step :math:`\\eta` is mean-square
-    stable along the direction iff :math:`B\\ge B_{\\rm crit}`. ``inf`` when :math:`a\\le0` or :math:`\\eta a\\ge2`
-    (:math:`(1-\\eta a)^2\\ge1`: unstable at every batch, the full one too), ``0`` when :math:`s=0` (the batch plays no
-    part), else the catalog's value (the same rule as ``analysis.sharp_flat.overlays.critical_batch``).
-
-    Args:
-        a: the mean curvature; s: their standard deviation, >= 0; n: samples, >= 2; lr: :math:`\\eta>0`.
-
-    >>> round(critical_batch(1.0, 10.0, 1437, 0.5), 4)  # 1437 * 50 / (50 + 1.5 * 1436)
-    32.5998
-    >>> critical_batch(5.0, 1.0, 1437, 0.5), critical_batch(1.0, 0.0, 1437, 0.5)
-    (inf, 0.0)
-    """
-    a = check_real("a", a)
-    s = check_real("s", s, lo=0.0)
-    n = check_int("n", n, lo=2)
-    lr = check_real("lr", lr, lo=0.0, lo_open=True)
-    if a <= 0 or lr * a >= 2:
-        return math.inf
-    if s == 0:
-        return 0.0
-    return float(catalog()["A4.Bcrit"].bound.evaluate(a=a, eta=lr, n=n, s=s))
 
 
 __all__ = ["KINDS", "critical_batch", "curvature_spread", "nag_constant", "noise_scale", "stable", "threshold",

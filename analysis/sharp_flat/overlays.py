@@ -33,6 +33,7 @@ import numpy as np
 from problems import Problem, check_choice, check_int, check_real, without_replacement_factor
 from proofs.catalog import catalog
 
+from ..checks.critical_batch import critical_batch  # noqa: F401  (A4; re-exported here for the study)
 from ..checks.tails import lyapunov_exponent
 
 
@@ -129,22 +130,6 @@ def curvature_spread(problem: Problem, x: Any) -> tuple[np.ndarray, float, float
     h = np.asarray(jax.jvp(problem.per_sample_grads, (x,), (v,))[1] @ v)
     a = float(h.mean())
     return h, a, float(math.sqrt(max(float(np.mean(h * h)) - a * a, 0.0)))
-
-
-def critical_batch(a: float, s: float, n: int | None, lr: float) -> float:
-    """:math:`B_{\\rm crit}` of A4 (SGD mean-square stable iff :math:`B\\ge B_{\\rm crit}`).
-
-    Returns ``inf`` when :math:`\\eta a\\ge2` (unstable at every batch, even full), ``0`` when
-    :math:`s=0` (batch size plays no part in linear stability), else the catalog value (the
-    :math:`n\\to\\infty` limit :math:`\\eta s^2/(a(2-\\eta a))` when ``n`` is ``None``).
-    """
-    if lr * a >= 2:
-        return math.inf
-    if s == 0:
-        return 0.0
-    if n is None:
-        return lr * s * s / (a * (2 - lr * a))
-    return _bound("A4.Bcrit", a=a, eta=lr, n=n, s=s)
 
 
 def sgd_lyapunov(h: np.ndarray, lr: float, batch: int, *, key: Any, samples: int = 20000) -> dict[str, float]:
