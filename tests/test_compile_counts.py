@@ -15,8 +15,19 @@ import xtrap
 from analysis import compare
 
 COMPILES: list[str] = []
-monitoring.register_event_duration_secs_listener(
-    lambda name, secs, **kw: COMPILES.append(name) if name == "/jax/core/compile/backend_compile_duration" else None)
+
+
+def _listen(name: str, secs: float, **kw) -> None:
+    if name == "/jax/core/compile/backend_compile_duration":
+        COMPILES.append(name)
+
+
+@pytest.fixture(autouse=True)
+def _counting():
+    """Count compilations during each test only (the listener is removed afterwards)."""
+    monitoring.register_event_duration_secs_listener(_listen)
+    yield
+    monitoring.unregister_event_duration_listener(_listen)
 
 
 @pytest.mark.slow

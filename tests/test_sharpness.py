@@ -381,8 +381,19 @@ def test_a_problems_hessian_is_compiled_once_for_every_point():
     from jax import monitoring
 
     compiles = []
-    monitoring.register_event_duration_secs_listener(
-        lambda name, secs, **kw: compiles.append(name) if name == "/jax/core/compile/backend_compile_duration" else None)
+
+    def listen(name, secs, **kw):
+        if name == "/jax/core/compile/backend_compile_duration":
+            compiles.append(name)
+
+    monitoring.register_event_duration_secs_listener(listen)
+    try:
+        _lanczos_compiles_once(compiles)
+    finally:
+        monitoring.unregister_event_duration_listener(listen)
+
+
+def _lanczos_compiles_once(compiles: list) -> None:
     p = problems.make("two-basin", dim=2)
     other = problems.make("two-basin", dim=2, sharp_curvature=30.0)  # another instance of the same structure
     xs = np.random.default_rng(5).standard_normal((6, 2))

@@ -59,7 +59,9 @@ def run(problem: Problem, method: Method, *, steps: int = 1000, seeds: int = 1, 
     """Run ``method`` on ``problem`` for every seed and every point of its hyper-parameter grid.
 
     Args:
-        problem: any :class:`~problems.Problem`.
+        problem: any :class:`~problems.Problem`. It is converted to ``dtype`` and placed on the device once and kept
+            while it lives (:mod:`xtrap._shipped`); its NumPy arrays are made read-only then, so an in-place edit
+            raises instead of being ignored by the kept copy.
         method: a :class:`~xtrap.methods.Method`; its 1-D hyper-parameters are sweep axes.
         steps: horizon :math:`T`.
         seeds: number of independent runs per grid point (seed ``s`` uses the ``s``-th key of
